@@ -1,0 +1,42 @@
+# Storyline: `make demo` and `make test` set everything up on a fresh machine.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-sqlite test-postgresql lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Import the bundled sample corpus into the default database and show what came in.
+demo: install
+	$(BIN)/storyline db migrate
+	$(BIN)/storyline import --sample
+	$(BIN)/storyline articles list --limit 15
+	@echo "Database: $$($(BIN)/storyline db path)"
+
+## Every test: lint, then the suite on SQLite, then the database tests on PostgreSQL.
+test: install lint test-sqlite test-postgresql
+
+test-sqlite: install
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgresql: install
+	$(BIN)/python -m pytest -q -n 2 --backend postgresql $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check storyline tests bench
+
+bench: install
+	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/bench_ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,182 @@
+"""`storyline feeds …`: manage the sources that `storyline fetch` reads."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from storyline.cli.common import AppContext, UserError, echo_json_line, fmt_time, pass_app, stdout
+from storyline.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.storage import sources as source_store
+from storyline.storage.sources import Source
+from storyline.urls import host_of
+
+
+def private_address(host: str) -> str | None:
+    """The private/loopback address ``host`` resolves to, if any (None when it resolves
+    only to public addresses or does not resolve right now)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not addr.is_global:
+            return str(addr)
+    return None
+
+
+def check_feed_url(url: str, allow_private: bool) -> str:
+    """Validate a feed URL for adding; returns it stripped or raises UserError."""
+    url = url.strip()
+    host = host_of(url) if url.lower().startswith(("http://", "https://")) else ""
+    if not host:
+        raise UserError(f"not an http(s) URL: {url!r}")
+    if not allow_private:
+        addr = private_address(host)
+        if addr:
+            raise UserError(
+                f"{url}: {host} is a private or loopback address ({addr}); set "
+                "STORYLINE_ALLOW_PRIVATE_FEEDS=true to allow it"
+            )
+    return url
+
+
+def _resolve(conn, ref: str) -> Source:  # type: ignore[no-untyped-def]
+    src = source_store.get(conn, int(ref)) if ref.isdigit() else source_store.get_by_url(conn, ref)
+    if src is None:
+        raise UserError(f"no feed {ref!r} (see `storyline feeds list`)")
+    return src
+
+
+@click.group()
+def feeds() -> None:
+    """Add, list, import, export and remove feeds."""
+
+
+@feeds.command("add")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@pass_app
+def feeds_add(app: AppContext, urls: tuple[str, ...]) -> None:
+    """Subscribe to one or more feeds (RSS, Atom or JSON Feed URLs)."""
+    now = datetime.now(UTC)
+    allow = app.settings.allow_private_feeds
+    checked = [check_feed_url(u, allow) for u in urls]
+    with app.engine.begin() as conn:
+        for url in checked:
+            src, created = source_store.add(conn, url, now)
+            verb = "Added" if created else "Already subscribed:"
+            click.echo(f"{verb} feed {src.id}: {url}")
+    click.echo("Run `storyline fetch` to read them.")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def feeds_import(app: AppContext, file: Path) -> None:
+    """Subscribe to every feed in an OPML file (folders included)."""
+    try:
+        outlines = parse_opml(file.read_bytes())
+    except OPMLError as exc:
+        raise UserError(f"{file}: {exc}") from None
+    if not outlines:
+        raise UserError(f"{file}: no feeds (no <outline xmlUrl=…>) in this OPML file")
+    now = datetime.now(UTC)
+    added = existing = 0
+    problems: list[str] = []
+    with app.engine.begin() as conn:
+        for o in outlines:
+            try:
+                url = check_feed_url(o.url, app.settings.allow_private_feeds)
+            except UserError as exc:
+                problems.append(str(exc))
+                continue
+            _, created = source_store.add(conn, url, now, title=o.title, site_url=o.site_url)
+            added += created
+            existing += not created
+    for line in problems:
+        click.echo(f"skipped: {line}", err=True)
+    click.echo(f"Imported {added} new feeds from {file} ({existing} already there, "
+               f"{len(problems)} skipped).")
+
+
+@feeds.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@pass_app
+def feeds_export(app: AppContext, output: Path | None) -> None:
+    """Write all feeds as OPML 2.0."""
+    with app.engine.connect() as conn:
+        rows = source_store.list_all(conn)
+    doc = write_opml([Outline(s.url, s.site_name or s.title, s.site_url) for s in rows])
+    if output:
+        output.write_text(doc, encoding="utf-8")
+        click.echo(f"Wrote {len(rows)} feeds to {output}.")
+    else:
+        click.echo(doc, nl=False)
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@pass_app
+def feeds_list(app: AppContext, as_json: bool) -> None:
+    """Feeds with status, article count, last error and next check."""
+    with app.engine.connect() as conn:
+        rows = source_store.list_all(conn)
+    if as_json:
+        for s in rows:
+            echo_json_line({
+                "id": s.id, "url": s.url, "title": s.title, "site_name": s.site_name,
+                "status": s.status, "articles": s.article_count, "error_count": s.error_count,
+                "last_error": s.last_error, "last_checked": s.last_checked,
+                "next_check": s.next_check,
+            })
+        return
+    if not rows:
+        click.echo("No feeds yet: `storyline feeds add URL` or `storyline feeds import FILE`.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for col in ("id", "status", "feed", "articles", "last checked", "next check", "last error"):
+        table.add_column(col, overflow="fold")
+    for s in rows:
+        status = {"active": "[green]ok[/]", "error": "[yellow]error[/]",
+                  "disabled": "[red]disabled[/]"}.get(s.status, s.status)
+        name = f"{s.site_name or s.title or ''}\n{s.url}".strip()
+        table.add_row(str(s.id), status, name, str(s.article_count), fmt_time(s.last_checked),
+                      fmt_time(s.next_check), s.last_error or "")
+    stdout.print(table)
+
+
+@feeds.command("remove")
+@click.argument("refs", nargs=-1, required=True, metavar="ID|URL...")
+@pass_app
+def feeds_remove(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Unsubscribe; the feed's articles stay in the database."""
+    with app.engine.begin() as conn:
+        targets = [_resolve(conn, ref) for ref in refs]
+        for src in targets:
+            source_store.remove(conn, src.id)
+            click.echo(f"Removed feed {src.id}: {src.url}")
+
+
+@feeds.command("enable")
+@click.argument("refs", nargs=-1, required=True, metavar="ID|URL...")
+@pass_app
+def feeds_enable(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Re-enable disabled feeds and clear their error count."""
+    now = datetime.now(UTC)
+    with app.engine.begin() as conn:
+        for ref in refs:
+            src = _resolve(conn, ref)
+            source_store.enable(conn, src.id, now)
+            click.echo(f"Enabled feed {src.id}: {src.url}")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(feeds)

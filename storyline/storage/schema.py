@@ -1,0 +1,140 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always hands back timezone-aware UTC datetimes (SQLite and PostgreSQL)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("title", Text),
+    Column("site_name", Text),
+    Column("site_url", Text),
+    Column("status", String(16), nullable=False, default="active"),  # active|error|disabled
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_checked", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("next_check", UTCDateTime),
+    Column("ttl_seconds", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identity", String(80), nullable=False, unique=True),
+    Column("url", Text),
+    Column("original_url", Text),
+    Column("guid", Text),
+    Column("external_id", Text),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("outlet", Text),
+    Column("title", Text, nullable=False),
+    Column("byline", Text),
+    Column("published", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("language", String(16)),
+    Column("image_url", Text),
+    Column("image_caption", Text),
+    Column("image_credit", Text),
+    Column("text", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("extraction_method", String(32), nullable=False),
+    Column("inferred_fields", Text, nullable=False, default="[]"),  # JSON list
+    Column("links", Text, nullable=False, default="[]"),  # JSON list
+    Column("minhash", LargeBinary),
+    Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("duplicate_kind", String(16)),  # exact | near
+    Column("similarity", Float),
+    Column("is_flagged", Boolean, nullable=False, default=False),
+    Index("ix_articles_content_hash", "content_hash"),
+    Index("ix_articles_published", "published"),
+    Index("ix_articles_source", "source_id"),
+    Index("ix_articles_duplicate_of", "duplicate_of"),
+    Index("ix_articles_url", "url"),
+)
+
+# LSH band buckets of each article's MinHash, for near-duplicate candidate lookup.
+article_bands = Table(
+    "article_bands",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("band", Integer, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Index("ix_article_bands_lookup", "band", "bucket"),
+    Index("ix_article_bands_article", "article_id"),
+)
+
+# Identities of deleted articles so that a re-fetch does not resurrect them.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("identity", String(80), primary_key=True),
+    Column("deleted_at", UTCDateTime, nullable=False),
+)
+
+fetch_log = Table(
+    "fetch_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE")),
+    Column("kind", String(16), nullable=False),  # feed | page | import
+    Column("url", Text),
+    Column("status", Integer),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),
+    Column("elapsed_ms", Integer),
+    Column("new_articles", Integer, nullable=False, default=0),
+    Index("ix_fetch_log_source_at", "source_id", "at"),
+)
