@@ -34,7 +34,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", str, "", "Directory for the default database and caches; empty means "
             "the platform's user data directory."),
     Setting("user_agent", str,
-            "Storyline/0.1 (self-hosted news reader; +https://example.org/storyline)",
+            "Storyline/0.1 (self-hosted news reader; +https://storyline.invalid/bot)",
             "User-Agent sent with every request."),
     Setting("fetch_concurrency", int, 16, "Maximum requests in flight across all hosts."),
     Setting("fetch_per_host", int, 2, "Maximum requests in flight to one host."),
