@@ -35,12 +35,12 @@ class IngestResult:
 
 
 def identity_for(art: ArticleIn, content_hash: str) -> str:
-    if art.url:
+    if art.external_id:  # a data set's own id (JSONL import) names the article
+        key = "ext:" + art.external_id
+    elif art.url:
         key = "url:" + art.url
     elif art.guid and art.source_id is not None:
         key = f"guid:{art.source_id}:{art.guid}"
-    elif art.external_id:
-        key = "ext:" + art.external_id
     else:
         key = "text:" + content_hash
     return hashlib.sha256(key.encode("utf-8")).hexdigest()

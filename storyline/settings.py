@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("respect_robots", bool, True, "Honour robots.txt when fetching article pages."),
     Setting("fetch_pages", bool, True, "Fetch each new article's page for its full text "
             "(otherwise use the feed's own content)."),
+    Setting("extract_workers", int, 0, "Processes extracting article text in a big fetch run; "
+            "0 means one per CPU core."),
     Setting("feed_min_interval", int, 300, "Shortest time between two checks of one feed, seconds."),
     Setting("feed_default_interval", int, 1800, "Time between checks when the feed says nothing, "
             "seconds."),

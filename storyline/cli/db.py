@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from storyline.cli.common import AppContext, dumps, pass_app, stdout
+from storyline.cli.common import AppContext, dumps, pass_app
 from storyline.settings import SETTINGS, settings_markdown
 from storyline.storage.db import (
     current_revision,

@@ -38,32 +38,38 @@ class _TextCollector(HTMLParser):
         if tag in self._SKIP:
             self._skip_depth += 1
         elif tag in self._BLOCK:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skip_depth:
             self._skip_depth -= 1
         elif tag in self._BLOCK:
-            self.parts.append(" ")
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skip_depth:
             self.parts.append(data)
 
 
-def html_to_text(markup: str | None) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
+def html_to_text(markup: str | None, *, paragraphs: bool = False) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed; with ``paragraphs``, one
+    line per block element (p, li, h1…) instead of one line in all."""
     if not markup:
         return ""
     if "<" not in markup and "&" not in markup:
-        return " ".join(markup.split())
-    collector = _TextCollector()
-    try:
-        collector.feed(markup)
-        collector.close()
-    except Exception:  # HTMLParser is lenient; never let a bad fragment crash parsing
-        return " ".join(re.sub(r"<[^>]*>", " ", html.unescape(markup)).split())
-    return " ".join("".join(collector.parts).split())
+        text = markup
+    else:
+        collector = _TextCollector()
+        try:
+            collector.feed(markup)
+            collector.close()
+            text = "".join(collector.parts)
+        except Exception:  # HTMLParser is lenient; never let a bad fragment crash parsing
+            text = re.sub(r"<[^>]*>", " ", html.unescape(markup))
+    if not paragraphs:
+        return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def text_to_html(text: str) -> str:
