@@ -30,6 +30,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "throwaway server).")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if not (SEEDS.is_dir() and EVAL.is_dir() and BENCH.is_dir()):
+        pytest.exit(f"test data not found: the tests read {SHARED} (seeds, data/eval, "
+                    "data/extraction-benchmark), which must sit beside the checkout", 2)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--backend") != "postgresql":
         return

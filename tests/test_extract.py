@@ -15,8 +15,6 @@ BENCHMARK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ex
 
 
 def benchmark_page(page_id: str) -> tuple[bytes, str]:
-    if not BENCHMARK.is_dir():
-        pytest.skip(f"benchmark not found at {BENCHMARK}")
     truth = json.loads((BENCHMARK / "ground-truth.json").read_text("utf-8"))
     raw = gzip.decompress((BENCHMARK / "html" / f"{page_id}.html.gz").read_bytes())
     return raw, truth[page_id]["url"]

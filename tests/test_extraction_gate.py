@@ -29,8 +29,6 @@ def test_metric_on_known_cases() -> None:
 
 @pytest.mark.slow
 def test_extraction_f1_floor() -> None:
-    if not BENCHMARK.is_dir():
-        pytest.skip(f"benchmark not found at {BENCHMARK}")
     floor = json.loads(FLOORS.read_text("utf-8"))["extraction_f1"]
     report = evaluate_benchmark(BENCHMARK)
     print(

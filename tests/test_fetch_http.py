@@ -191,7 +191,6 @@ def test_small_body_without_content_length(http_server: LocalHTTPServer) -> None
     assert result.error is None and result.body == b'<rss version="2.0"/>'
 
 
-@pytest.mark.skipif(not BENCH.is_dir(), reason="shared extraction benchmark not present")
 def test_gzip_content_encoding(http_server: LocalHTTPServer) -> None:
     page = sorted(BENCH.glob("*.html.gz"))[0]
     expected = gzip.decompress(page.read_bytes())
