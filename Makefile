@@ -33,6 +33,7 @@ test-postgresql: install
 
 lint: install
 	$(BIN)/ruff check storyline tests bench
+	$(BIN)/mypy storyline
 
 bench: install
 	$(BIN)/python bench/bench_extract.py

@@ -78,7 +78,9 @@ def insert_article(conn: Connection, art: ArticleIn, *, identity: str, content_h
         links=json.dumps(art.links[:200]), minhash=minhash, duplicate_of=duplicate_of,
         duplicate_kind=duplicate_kind, similarity=similarity, is_flagged=flagged,
     ))
-    article_id = int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    article_id = int(key[0])
     if buckets:
         conn.execute(insert(article_bands), [
             {"article_id": article_id, "band": b, "bucket": h} for b, h in buckets
