@@ -32,7 +32,7 @@ test-postgresql: install
 	$(BIN)/python -m pytest -q -n 2 --backend postgresql $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check storyline tests bench
+	$(BIN)/ruff check storyline tests bench tools
 	$(BIN)/mypy storyline
 
 bench: install

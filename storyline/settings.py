@@ -58,6 +58,14 @@ SETTINGS: tuple[Setting, ...] = (
             "shingles above which an article is a near-duplicate of an earlier one."),
     Setting("near_duplicate_window_days", int, 14, "Only articles published this many days "
             "apart can be near-duplicates."),
+    Setting("cluster_after_fetch", bool, True, "`storyline fetch` clusters what it fetched "
+            "(as `storyline cluster` would)."),
+    Setting("cluster_window_days", float, 7.0, "A story takes new articles until this many "
+            "days after its latest one."),
+    Setting("storyline_window_days", float, 90.0, "A story can continue a storyline whose "
+            "latest story is at most this many days older."),
+    Setting("embed_backend", str, "auto", "Sentence encoder backend: auto, onnx (int8, "
+            "faster) or torch."),
     Setting("admin_token", str, "", "Token required for write actions in the web reader.",
             secret=True),
     Setting("llm_api_key", str, "", "API key for the OpenAI-compatible LLM endpoint.",

@@ -105,6 +105,7 @@ class Cli:
             "STORYLINE_FETCH_TIMEOUT": "5",
             "STORYLINE_CONFIG": "",
             "STORYLINE_DATABASE_URL": "",
+            "STORYLINE_CLUSTER_AFTER_FETCH": "false",
         }
 
     def __call__(self, *args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:

@@ -95,3 +95,20 @@ def test_delete_leaves_tombstone_and_repoints_copies(engine) -> None:  # type: i
     assert set(rows) == {b.article_id, c.article_id}
     assert rows[b.article_id]["duplicate_of"] is None
     assert rows[c.article_id]["duplicate_of"] == b.article_id
+
+
+def test_upgrade_from_first_release_keeps_data(tmp_path, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from storyline.storage import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    eng = make_engine(url)
+    migrate(eng, "0001_initial")
+    with eng.begin() as conn:
+        ingest(conn, ArticleIn(title="Old", text=WIRE, url="https://a.example/old"))
+    with pytest.raises(DatabaseError, match="schema is at revision 0001_initial"):
+        open_database(settings, url)
+    assert migrate(eng) == ("0001_initial", head_revision())
+    with eng.connect() as conn:
+        assert [a["title"] for a in article_store.list_articles(conn)] == ["Old"]
+        assert "stories" in inspect(eng).get_table_names()
+    eng.dispose()

@@ -51,9 +51,9 @@ def main(ctx: click.Context, db_url: str | None, config_file: str | None) -> Non
 
 
 def _register() -> None:
-    from storyline.cli import articles, db, feeds, ingest
+    from storyline.cli import articles, db, evaluate, feeds, ingest, stories
 
-    for module in (articles, db, feeds, ingest):
+    for module in (articles, db, evaluate, feeds, ingest, stories):
         module.register(main)
 
 

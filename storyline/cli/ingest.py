@@ -24,8 +24,12 @@ def sample_corpus_path() -> Path:
 @click.option("--all", "force", is_flag=True, help="Fetch every enabled feed, due or not.")
 @click.option("--no-pages", is_flag=True,
               help="Use the feeds' own content instead of fetching each article page.")
+@click.option("--cluster/--no-cluster", default=None,
+              help="Cluster the new articles into stories afterwards (default: the "
+                   "cluster_after_fetch setting, on).")
 @pass_app
-def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages: bool) -> None:
+def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages: bool,
+              cluster: bool | None) -> None:
     """Fetch due feeds, then each new article's page, and store the articles.
 
     Feeds are read concurrently with conditional GET; each feed is next checked when its
@@ -72,6 +76,12 @@ def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages:
         f"{sum(f.existing for f in report.feeds)} already stored, "
         f"{page_errors} pages fell back to feed content or failed."
     )
+    if cluster is None:
+        cluster = settings.cluster_after_fetch
+    if cluster and report.new:
+        from storyline.cli.stories import run_cluster
+
+        click.echo(run_cluster(app))
 
 
 @click.command("import")

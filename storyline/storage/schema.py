@@ -138,3 +138,92 @@ fetch_log = Table(
     Column("new_articles", Integer, nullable=False, default=0),
     Index("ix_fetch_log_source_at", "source_id", "at"),
 )
+
+# --- story engine (migration 0002) -------------------------------------------------
+
+# Per-article representations, computed once per content hash and model version.
+article_vectors = Table(
+    "article_vectors",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("model", String(120), nullable=False),
+    Column("dense", LargeBinary, nullable=False),  # float32 title+lead embedding
+    Column("title_dense", LargeBinary, nullable=False),  # float32 title embedding
+    Column("signals_version", String(120), nullable=False),
+    Column("entities", Text, nullable=False),  # JSON list
+    Column("numbers", Text, nullable=False),  # JSON list
+    Column("terms", Text, nullable=False),  # JSON {term: count} of title+lead
+)
+
+storylines = Table(
+    "storylines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_time", UTCDateTime),
+    Column("last_time", UTCDateTime),
+    Column("story_count", Integer, nullable=False),
+    Column("title", Text),
+    Column("centroid", LargeBinary),
+    Column("entities", Text, nullable=False),  # JSON {entity: weight}
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_time", UTCDateTime),
+    Column("last_time", UTCDateTime),
+    Column("article_count", Integer, nullable=False),
+    Column("outlet_count", Integer, nullable=False),
+    Column("title", Text),
+    Column("status", String(16), nullable=False),  # active | merged
+    Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("storyline_id", Integer, ForeignKey("storylines.id", ondelete="SET NULL")),
+    Column("members_hash", String(64)),  # changes whenever the member set changes
+    Index("ix_stories_last_time", "last_time"),
+    Index("ix_stories_storyline", "storyline_id"),
+    Index("ix_stories_status", "status"),
+)
+
+substories = Table(
+    "substories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("article_count", Integer, nullable=False),
+    Index("ix_substories_story", "story_id"),
+)
+
+story_members = Table(
+    "story_members",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("score", Float),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("substory_id", Integer, ForeignKey("substories.id", ondelete="SET NULL")),
+    Index("ix_story_members_story", "story_id"),
+)
+
+# Document frequencies of title+lead terms, for online TF-IDF.
+term_stats = Table(
+    "term_stats",
+    metadata,
+    Column("term", String(64), primary_key=True),
+    Column("df", Integer, nullable=False),
+)
+
+engine_state = Table(
+    "engine_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

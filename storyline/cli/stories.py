@@ -1,0 +1,167 @@
+"""`storyline cluster`, `storyline stories …` and `storyline storylines …`."""
+
+from __future__ import annotations
+
+import click
+
+from storyline.cli.common import (
+    AppContext,
+    UserError,
+    echo_json_line,
+    fmt_time,
+    pass_app,
+    progress_bar,
+    stdout,
+)
+
+
+def run_cluster(app: AppContext) -> str:
+    """Cluster pending articles with a progress bar; returns the summary line."""
+    from storyline.cluster.model import ModelError
+    from storyline.cluster.service import run_clustering
+
+    with progress_bar("Clustering", None) as bar:
+        task = bar.tasks[0].id
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = run_clustering(app.engine, app.settings, progress=on_progress)
+        except ModelError as exc:
+            raise UserError(str(exc)) from None
+    return (f"Clustered {report.articles} articles: {report.new_stories} new stories, "
+            f"{report.joined} joined existing stories, {report.duplicates_joined} duplicates "
+            f"joined their original's story, {report.merged} stories merged, "
+            f"{report.split} articles split off.")
+
+
+@click.command("cluster")
+@pass_app
+def cluster_cmd(app: AppContext) -> None:
+    """Assign every article not yet in a story to a story (idempotent).
+
+    Articles are taken in publication order; each joins the most similar recent story
+    when the learned pair model says it reports the same event (dense similarity,
+    TF-IDF, named entities, numbers, time), or starts a new one. Near-duplicates join
+    their original's story. Storylines and sub-stories of changed stories are refreshed.
+    """
+    click.echo(run_cluster(app))
+
+
+@click.group()
+def stories() -> None:
+    """Browse stories (groups of articles reporting the same event)."""
+
+
+@stories.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--min-articles", type=click.IntRange(min=1), default=1, show_default=True)
+@pass_app
+def stories_list(app: AppContext, as_json: bool, limit: int, min_articles: int) -> None:
+    """Stories, most recently updated first."""
+    from storyline.storage.stories import list_stories
+
+    with app.engine.connect() as conn:
+        rows = list_stories(conn, limit=limit, min_articles=min_articles)
+    if as_json:
+        for r in rows:
+            echo_json_line(r)
+        return
+    if not rows:
+        click.echo("No stories yet: import or fetch articles, then `storyline cluster`.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for col in ("id", "articles", "outlets", "last update", "title"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["article_count"]), str(r["outlet_count"]),
+                      fmt_time(r["last_time"]), r["title"] or "")
+    stdout.print(table)
+
+
+@stories.command("show")
+@click.argument("story_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_app
+def stories_show(app: AppContext, story_id: int, as_json: bool) -> None:
+    """A story's articles, outlets, time span, storyline and sub-stories."""
+    from storyline.storage.stories import get_story
+
+    with app.engine.connect() as conn:
+        story = get_story(conn, story_id)
+    if story is None:
+        raise UserError(f"no story with id {story_id}")
+    if story["status"] == "merged":
+        raise UserError(f"story {story_id} was merged into story {story['merged_into']}")
+    if as_json:
+        echo_json_line(story)
+        return
+    click.echo(f"Story {story['id']}: {story['title']}")
+    click.echo(f"{story['article_count']} articles from {len(story['outlets'])} outlets, "
+               f"{fmt_time(story['first_time'])} – {fmt_time(story['last_time'])}")
+    if story["storyline"]:
+        line = story["storyline"]
+        click.echo(f"Storyline {line['id']}: {line['title']} ({line['story_count']} stories)")
+    for sub in story["substories"]:
+        click.echo(f"  Dive deeper: {sub['label']} ({sub['article_count']} articles)")
+    click.echo("")
+    for a in story["articles"]:
+        dup = f"  [copy of {a['duplicate_of']}]" if a["duplicate_of"] else ""
+        click.echo(f"  {a['id']:>6}  {fmt_time(a['published'])}  {a['outlet'] or '-'}: "
+                   f"{a['title']}{dup}")
+
+
+@click.group()
+def storylines() -> None:
+    """Browse storylines (stories of one ongoing situation)."""
+
+
+@storylines.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--min-stories", type=click.IntRange(min=1), default=1, show_default=True)
+@pass_app
+def storylines_list(app: AppContext, as_json: bool, limit: int, min_stories: int) -> None:
+    """Storylines, most recently updated first."""
+    from storyline.storage.stories import list_storylines
+
+    with app.engine.connect() as conn:
+        rows = list_storylines(conn, limit=limit, min_stories=min_stories)
+    if as_json:
+        for r in rows:
+            echo_json_line(r)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5}  {r['story_count']:>3} stories  {fmt_time(r['last_time'])}  "
+                   f"{r['title'] or ''}")
+
+
+@storylines.command("show")
+@click.argument("storyline_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_app
+def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
+    """A storyline's stories in time order."""
+    from storyline.storage.stories import get_storyline
+
+    with app.engine.connect() as conn:
+        line = get_storyline(conn, storyline_id)
+    if line is None:
+        raise UserError(f"no storyline with id {storyline_id}")
+    if as_json:
+        echo_json_line(line)
+        return
+    click.echo(f"Storyline {line['id']}: {line['title']} ({line['story_count']} stories)")
+    for s in line["stories"]:
+        click.echo(f"  {fmt_time(s['first_time'])}  story {s['id']} "
+                   f"({s['article_count']} articles): {s['title']}")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(cluster_cmd)
+    main.add_command(stories)
+    main.add_command(storylines)

@@ -1,0 +1,132 @@
+"""The learned pair model: P(article belongs to story | pair features).
+
+Gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, trained by
+``tools/train_pair_model.py`` on the labelled dev sets with the same feature code as
+here) exported to ``pair_model.json`` and evaluated with numpy: all trees are walked at
+once, level by level, for all candidates of an article — no scikit-learn at run time.
+A logistic-regression model ("kind": "linear") is supported as well.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from storyline.cluster.features import FEATURES
+
+MODEL_FILE = Path(__file__).with_name("pair_model.json")
+
+
+class ModelError(RuntimeError):
+    """The pair model file is missing or does not match the feature code."""
+
+
+@dataclass(frozen=True)
+class Forest:
+    """Binary-split trees packed into (trees × nodes) arrays."""
+
+    feature: np.ndarray  # int, -1 at leaves
+    threshold: np.ndarray  # go left when x <= threshold
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray  # leaf values (raw score contributions)
+    is_leaf: np.ndarray
+    baseline: float
+    depth: int
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        n, trees = len(x), self.feature.shape[0]
+        tree_idx = np.broadcast_to(np.arange(trees), (n, trees))
+        row_idx = np.broadcast_to(np.arange(n)[:, None], (n, trees))
+        node = np.zeros((n, trees), dtype=np.int64)
+        for _ in range(self.depth):
+            feat = self.feature[tree_idx, node]
+            go_left = x[row_idx, np.maximum(feat, 0)] <= self.threshold[tree_idx, node]
+            nxt = np.where(go_left, self.left[tree_idx, node], self.right[tree_idx, node])
+            node = np.where(self.is_leaf[tree_idx, node], node, nxt)
+        return self.value[tree_idx, node].sum(axis=1) + self.baseline
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Forest:
+        trees = data["trees"]
+        width = max(len(t["feature"]) for t in trees)
+
+        def pack(key: str, fill: float, dtype: Any) -> np.ndarray:
+            out = np.full((len(trees), width), fill, dtype=dtype)
+            for i, t in enumerate(trees):
+                out[i, : len(t[key])] = t[key]
+            return out
+
+        feature = pack("feature", -1, np.int64)
+        return cls(
+            feature=feature, threshold=pack("threshold", 0.0, np.float64),
+            left=pack("left", 0, np.int64), right=pack("right", 0, np.int64),
+            value=pack("value", 0.0, np.float64), is_leaf=feature < 0,
+            baseline=float(data["baseline"]), depth=int(data["depth"]),
+        )
+
+
+@dataclass(frozen=True)
+class PairModel:
+    threshold: float  # join the best story when P >= threshold
+    merge_threshold: float  # consolidation: merge two stories when P >= this
+    version: str
+    coef: np.ndarray | None = None  # linear model
+    intercept: float = 0.0
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    forest: Forest | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        x = np.asarray(features, dtype=np.float64)
+        if self.forest is not None:
+            z = self.forest.raw(x)
+        else:
+            assert self.coef is not None and self.mean is not None and self.scale is not None
+            z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> PairModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot read pair model {path}: {exc}") from None
+        if tuple(data.get("features", ())) != FEATURES:
+            raise ModelError(f"pair model {path} was trained on other features; retrain it "
+                             "with tools/train_pair_model.py")
+        common = dict(threshold=float(data["threshold"]),
+                      merge_threshold=float(data["merge_threshold"]),
+                      version=str(data["version"]), meta=data.get("meta", {}))
+        if data["kind"] == "trees":
+            return cls(forest=Forest.from_json(data["forest"]), **common)
+        return cls(coef=np.asarray(data["coef"]), intercept=float(data["intercept"]),
+                   mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]), **common)
+
+
+def forest_from_sklearn(model: Any) -> dict[str, Any]:
+    """Export a fitted binary HistGradientBoostingClassifier to our JSON form."""
+    trees = []
+    depth = 0
+    for predictors in model._predictors:  # one list per boosting iteration
+        (pred,) = predictors
+        nodes = pred.nodes
+        if np.any(nodes["is_categorical"]):
+            raise ValueError("categorical splits are not supported")
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append({
+            "feature": [(-1 if leaf[i] else int(nodes["feature_idx"][i]))
+                        for i in range(len(nodes))],
+            "threshold": [float(t) for t in nodes["num_threshold"]],
+            "left": [int(v) for v in nodes["left"]],
+            "right": [int(v) for v in nodes["right"]],
+            "value": [float(v) if leaf[i] else 0.0 for i, v in enumerate(nodes["value"])],
+        })
+        depth = max(depth, int(nodes["depth"].max()))
+    baseline = float(np.ravel(model._baseline_prediction)[0])
+    return {"trees": trees, "baseline": baseline, "depth": depth + 1}

@@ -1,0 +1,98 @@
+"""What the clustering sees of an article, and the online term statistics.
+
+An :class:`ArticleRep` is built once per article (from stored vectors and signals):
+dense embeddings of title+lead and of the title, term counts of title+lead, named
+entities and numbers, a time in days (None when unknown) and the outlet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+# Small English stop list: function words and newsroom filler that carry no event.
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "said", "says", "say", "told", "according", "new", "news", "report", "reports", "reported", "reuters", "ap", "afp", "mr", "mrs", "ms", "one", "two", "three", "first", "last", "year", "years", "day", "days", "week", "weeks", "month", "months", "time", "people", "would", "could", "also", "still", "like", "get", "got", "make", "made", "many", "much", "even", "back", "well", "via"])
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|\d[\d,.]*\d|\d", re.UNICODE)
+MAX_TERM_LEN = 48
+SECONDS_PER_DAY = 86400.0
+
+
+def terms_of(text: str) -> Counter[str]:
+    """Lower-cased content words (and numbers) of ``text`` with a light plural strip."""
+    out: Counter[str] = Counter()
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.replace("’", "'")
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        if len(tok) < 3 and not tok.isdigit():
+            continue
+        if tok in STOPWORDS or len(tok) > MAX_TERM_LEN:
+            continue
+        if len(tok) > 4 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+            tok = tok[:-1]
+        out[tok] += 1
+    return out
+
+
+def to_days(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp() / SECONDS_PER_DAY
+
+
+@dataclass(slots=True)
+class ArticleRep:
+    id: int | str
+    dense: np.ndarray
+    title_dense: np.ndarray
+    terms: dict[str, int]
+    entities: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    time: float | None = None  # days since the epoch
+    outlet: str | None = None
+    title: str = ""
+    duplicate_of: int | str | None = None
+
+
+@dataclass
+class TermStats:
+    """Document frequencies of terms and entities seen so far (online IDF)."""
+
+    n: int = 0
+    df: Counter[str] = field(default_factory=Counter)
+    edf: Counter[str] = field(default_factory=Counter)
+    dirty: set[str] = field(default_factory=set)
+
+    def observe(self, terms: Iterable[str], entities: Iterable[str]) -> None:
+        self.n += 1
+        for t in set(terms):
+            self.df[t] += 1
+            self.dirty.add(t)
+        for e in set(entities):
+            self.edf[e] += 1
+            self.dirty.add("e:" + e)
+
+    def idf(self, term: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
+
+    def eidf(self, entity: str) -> float:
+        return math.log((self.n + 1) / (self.edf.get(entity, 0) + 1)) + 1.0
+
+    @property
+    def max_idf(self) -> float:
+        return math.log(self.n + 1) + 1.0
+
+    def tfidf(self, terms: dict[str, int]) -> dict[str, float]:
+        """L2-normalised sublinear TF-IDF weights."""
+        weights = {t: (1.0 + math.log(c)) * self.idf(t) for t, c in terms.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {t: w / norm for t, w in weights.items()}

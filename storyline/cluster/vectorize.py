@@ -1,0 +1,70 @@
+"""Compute what clustering needs of each article: embeddings, entities, numbers, terms.
+
+Shared by the service (which stores the result per article and content hash) and the
+evaluation harness (which keeps it in a :class:`VectorCache`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from storyline.cluster.represent import terms_of
+from storyline.embed import Embedder, embedding_text
+from storyline.signals import SignalExtractor
+from storyline.vectorcache import VectorCache
+
+_SEP = "\n\x00\n"
+
+
+@dataclass(slots=True)
+class Vectors:
+    dense: np.ndarray
+    title_dense: np.ndarray
+    entities: list[str]
+    numbers: list[str]
+    terms: dict[str, int]
+
+
+class Vectorizer:
+    """Batches articles through the embedder and the entity extractor."""
+
+    def __init__(self, embedder: Embedder | None = None,
+                 extractor: SignalExtractor | None = None,
+                 cache: VectorCache | None = None) -> None:
+        self.embedder = embedder or Embedder()
+        self.extractor = extractor or SignalExtractor()
+        self.cache = cache or VectorCache(None)
+
+    @property
+    def model_version(self) -> str:
+        return self.embedder.model_version
+
+    @property
+    def signals_version(self) -> str:
+        return self.extractor.version
+
+    def vectorize(self, items: Sequence[tuple[str, str]]) -> list[Vectors]:
+        if not items:
+            return []
+        bodies = [embedding_text(t or "", x or "") for t, x in items]
+        titles = [(t or "").strip() or b[:200] for (t, _x), b in zip(items, bodies, strict=True)]
+        version = self.embedder.model_version
+        dense = self.cache.vectors(version, bodies, self.embedder.encode, self.embedder.dim)
+        title_dense = self.cache.vectors(version, titles, self.embedder.encode,
+                                         self.embedder.dim)
+
+        def extract(keys: list[str]) -> list[list[list[str]]]:
+            pairs = [tuple(k.split(_SEP, 1)) for k in keys]
+            found = self.extractor.extract([(p[0], p[1]) for p in pairs])
+            return [[s.entities, s.numbers] for s in found]
+
+        keys = [f"{t or ''}{_SEP}{x or ''}" for t, x in items]
+        signals = self.cache.records(self.extractor.version, keys, extract)
+        return [
+            Vectors(dense=dense[i], title_dense=title_dense[i], entities=signals[i][0],
+                    numbers=signals[i][1], terms=dict(terms_of(bodies[i])))
+            for i in range(len(items))
+        ]

@@ -1,0 +1,129 @@
+"""The in-memory story engine and the metrics, on synthetic data (no model files)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyline.cluster.engine import ClusterEngine, EngineConfig
+from storyline.cluster.features import FEATURES
+from storyline.cluster.model import Forest, PairModel
+from storyline.cluster.represent import ArticleRep, terms_of
+from storyline.evaluate.clustering import bcubed, pairwise
+
+DIM = 16
+
+
+def linear_model(threshold: float = 0.5, merge: float = 2.0) -> PairModel:
+    """P rises with centroid similarity only: P = 0.5 at cosine 0.8."""
+    coef = np.zeros(len(FEATURES))
+    coef[FEATURES.index("dense_centroid")] = 40.0
+    return PairModel(threshold=threshold, merge_threshold=merge, version="test", coef=coef,
+                     intercept=-32.0, mean=np.zeros(len(FEATURES)),
+                     scale=np.ones(len(FEATURES)))
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def rep(i: int, vec: np.ndarray, time: float | None = None, **kw: object) -> ArticleRep:
+    return ArticleRep(id=i, dense=vec, title_dense=vec, terms={"w": 1}, time=time, **kw)  # type: ignore[arg-type]
+
+
+def make_topics(n_topics: int, per_topic: int, noise: float, seed: int = 0
+                ) -> tuple[list[ArticleRep], dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    centres = [unit(rng.normal(size=DIM)) for _ in range(n_topics)]
+    reps, gold = [], {}
+    for k in range(n_topics * per_topic):
+        topic = k % n_topics
+        reps.append(rep(k, unit(centres[topic] + noise * rng.normal(size=DIM))))
+        gold[str(k)] = f"t{topic}"
+    return reps, gold
+
+
+def test_metrics_on_known_partitions() -> None:
+    gold = {"a": "x", "b": "x", "c": "y", "d": "y"}
+    assert bcubed(gold, gold)["f1"] == 1.0
+    lumped = dict.fromkeys(gold, "z")
+    assert bcubed(lumped, gold) == pytest.approx({"precision": 0.5, "recall": 1.0,
+                                                  "f1": 2 / 3})
+    singletons = {k: k for k in gold}
+    assert bcubed(singletons, gold)["recall"] == 0.5
+    assert pairwise(lumped, gold) == pytest.approx({"precision": 2 / 6, "recall": 1.0,
+                                                    "f1": 0.5})
+
+
+def test_engine_recovers_separated_events() -> None:
+    reps, gold = make_topics(n_topics=6, per_topic=8, noise=0.08)
+    engine = ClusterEngine(linear_model(), EngineConfig(dim=DIM))
+    for r in reps:
+        engine.assign(r)
+    pred = {str(r.id): str(engine.resolve(engine.article_story[r.id])) for r in reps}
+    assert bcubed(pred, gold)["f1"] > 0.97
+    assert len(set(pred.values())) == 6
+
+
+def test_duplicates_join_their_original_story_and_time_window_applies() -> None:
+    rng = np.random.default_rng(1)
+    a, b = unit(rng.normal(size=DIM)), unit(rng.normal(size=DIM))
+    engine = ClusterEngine(linear_model(), EngineConfig(dim=DIM, window_days=3))
+    first = engine.assign(rep(1, a, time=100.0))
+    dup = engine.assign(rep(2, b, time=100.1, duplicate_of=1))  # unlike, but a copy
+    assert dup.story_id == first.story_id and dup.reason == "duplicate"
+    later = engine.assign(rep(3, a, time=110.0))  # same content, outside the window
+    assert later.created and later.story_id != first.story_id
+    same = engine.assign(rep(4, a, time=111.0))
+    assert same.story_id == later.story_id and same.reason == "model"
+
+
+def test_active_index_stays_bounded_by_the_window() -> None:
+    rng = np.random.default_rng(2)
+    engine = ClusterEngine(linear_model(), EngineConfig(dim=DIM, window_days=1,
+                                                        consolidate_every=50))
+    for day in range(200):
+        for k in range(5):
+            engine.assign(rep(day * 10 + k, unit(rng.normal(size=DIM)), time=float(day)))
+    assert engine.active_count < 20  # ~3 days of stories, not 200 days
+    engine.forget_expired()
+    assert len(engine.stories) < 40
+
+
+def test_consolidation_merges_converged_stories_and_splits_misfits() -> None:
+    rng = np.random.default_rng(3)
+    centre = unit(rng.normal(size=DIM))
+    engine = ClusterEngine(linear_model(threshold=0.99, merge=0.3),
+                           EngineConfig(dim=DIM, consolidate_every=10**6))
+    # A high join threshold makes near-identical articles start separate stories...
+    for k in range(4):
+        engine.assign(rep(k, unit(centre + 0.12 * rng.normal(size=DIM))))
+    assert len(engine.stories) > 1
+    report = engine.consolidate()  # ...and consolidation merges them.
+    assert len(engine.stories) == 1 and report.merged
+    story = next(iter(engine.stories.values()))
+    # A misfit forced into the story is split off on the next pass.
+    outlier = rep(99, unit(-centre))
+    engine._join(outlier, {}, story.id, None, "forced")
+    report = engine.consolidate()
+    assert (99, story.id, engine.article_story[99]) in report.split
+    assert engine.article_story[99] != story.id and 99 not in story.members
+
+
+def test_forest_evaluates_like_its_trees() -> None:
+    # Two stumps on feature 0 and a depth-2 tree on features 0 and 1.
+    forest = Forest.from_json({"baseline": -1.0, "depth": 3, "trees": [
+        {"feature": [0, -1, -1], "threshold": [0.5, 0, 0], "left": [1, 0, 0],
+         "right": [2, 0, 0], "value": [0, -1.0, 2.0]},
+        {"feature": [0, 1, -1, -1, -1], "threshold": [0.5, 0.2, 0, 0, 0],
+         "left": [1, 3, 0, 0, 0], "right": [2, 4, 0, 0, 0],
+         "value": [0, 0, 0.5, -0.25, 0.75]},
+    ]})
+    x = np.array([[0.1, 0.1], [0.1, 0.9], [0.9, 0.0]])
+    assert forest.raw(x).tolist() == [-1 - 1 - 0.25, -1 - 1 + 0.75, -1 + 2 + 0.5]
+
+
+def test_terms_drop_stopwords_and_fold_plurals() -> None:
+    terms = terms_of("The talks in Geneva: negotiators said the talks lasted 6 hours.")
+    assert terms["talk"] == 2 and terms["geneva"] == 1 and terms["6"] == 1
+    assert "the" not in terms and "said" not in terms

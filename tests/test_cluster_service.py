@@ -1,0 +1,105 @@
+"""The clustering stage end to end: real encoder, real model, real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import EVAL, SEEDS
+
+SEED_FILES = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt",
+              "003_6fb147435889008f.txt", "004_c568a9170720648a.txt"]
+
+
+def lines(out: str) -> list[dict]:
+    return [json.loads(x) for x in out.splitlines()]
+
+
+def ecb_subset(tmp_path: Path, topics: tuple[str, ...]) -> Path:
+    """ECB+ topics (each: two look-alike events) with one shared time: dates dropped, so
+    every article gets its import time, as undated articles do in production."""
+    rows = [json.loads(x) for x in (EVAL / "ecbplus-dev.jsonl").read_text().splitlines()]
+    keep = [{**r, "published": None} for r in rows
+            if r["story"].split(":")[1].split("_")[0] in topics]
+    path = tmp_path / "ecb.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in keep))
+    return path
+
+
+def test_seeds_form_one_story_apart_from_other_events(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for name in SEED_FILES:
+        cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
+    cli("import", str(ecb_subset(tmp_path, ("1", "3"))))
+    out = cli("cluster").output
+    assert "Clustered" in out and "articles" in out
+    assert "Clustered 0 articles" in cli("cluster").output  # idempotent
+
+    arts = lines(cli("articles", "list", "--json").output)
+    seed_ids = {a["id"] for a in arts if a["published"] == "2026-02-18T08:00:00+00:00"}
+    assert len(seed_ids) == 4
+    stories = lines(cli("stories", "list", "--json", "--limit", "500").output)
+    members = {}
+    for s in stories:
+        story = json.loads(cli("stories", "show", str(s["id"]), "--json").output)
+        members[s["id"]] = {a["id"] for a in story["articles"]}
+        assert story["article_count"] == len(story["articles"])
+    seed_story = [sid for sid, m in members.items() if m & seed_ids]
+    assert len(seed_story) == 1, "the four seed articles must share one story"
+    assert members[seed_story[0]] == seed_ids  # and nothing else joined them
+    assert sum(len(m) for m in members.values()) == len(arts)  # everyone has a story
+
+    shown = json.loads(cli("stories", "show", str(seed_story[0]), "--json").output)
+    assert shown["outlets"] == ["TRT World"] or len(shown["articles"]) == 4
+    assert shown["storyline"] is not None
+    human = cli("stories", "show", str(seed_story[0])).output
+    assert "4 articles" in human and "Storyline" in human
+    assert cli("storylines", "list").output.strip()
+
+
+def test_ecb_topics_are_separated(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from storyline.evaluate.clustering import bcubed
+
+    path = ecb_subset(tmp_path, ("1", "2", "4"))
+    gold = {json.loads(x)["id"]: json.loads(x)["story"] for x in path.read_text().splitlines()}
+    cli("import", str(path))
+    cli("cluster")
+    arts = {a["id"]: a["external_id"] for a in lines(cli("articles", "list", "--json").output)}
+    pred = {}
+    for s in lines(cli("stories", "list", "--json", "--limit", "500").output):
+        for a in json.loads(cli("stories", "show", str(s["id"]), "--json").output)["articles"]:
+            pred[arts[a["id"]]] = str(s["id"])
+    assert set(pred) == set(gold)
+    assert bcubed(pred, gold)["f1"] >= 0.85
+
+
+def test_eval_cluster_harness(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = ecb_subset(tmp_path, ("2", "4"))
+    out_tsv = tmp_path / "pred.tsv"
+    res = cli("eval", "cluster", str(path), "--out", str(out_tsv))
+    for label in ("BCubed", "pairwise", "stories:", "articles/s"):
+        assert label in res.output
+    rows = [line.split("\t") for line in out_tsv.read_text().splitlines()]
+    ids = [json.loads(x)["id"] for x in path.read_text().splitlines()]
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "story": "s", "title": "t", "text": "x"}\nnot json\n')
+    err = cli("eval", "cluster", str(bad), ok=False)
+    assert err.exit_code == 1 and "bad.jsonl:2: not JSON" in err.output
+
+
+def test_fetch_clusters_what_it_fetched(cli, http_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.feedgen import Item, rss
+
+    raw = [(SEEDS / n).read_text(encoding="utf-8") for n in SEED_FILES[:2]]
+    for i, text in enumerate(raw):
+        paras = "".join(f"<p>{p}</p>" for p in text.splitlines() if len(p.split()) > 12)
+        http_server.add(f"/s/{i}.html", f"<html><body><article><h1>Geneva talks {i}</h1>"
+                        f"{paras}</article></body></html>")
+    http_server.add("/s.rss", rss([Item(link=http_server.url(f"/s/{i}.html"),
+                                        title=f"Geneva talks {i}", guid=str(i))
+                                   for i in range(2)]))
+    cli("feeds", "add", http_server.url("/s.rss"))
+    out = cli("fetch", env={"STORYLINE_CLUSTER_AFTER_FETCH": "true"}).output
+    assert "2 new articles" in out and "Clustered 2 articles" in out
+    stories = lines(cli("stories", "list", "--json").output)
+    assert [s["article_count"] for s in stories] == [2]
