@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Import the bundled sample corpus into the default database and show what came in.
+## Import the bundled sample corpus into the default database, cluster it into stories
+## and show what came in.
 demo: install
 	$(BIN)/storyline db migrate
 	$(BIN)/storyline import --sample
-	$(BIN)/storyline articles list --limit 15
+	$(BIN)/storyline cluster
+	$(BIN)/storyline stories list --limit 15
 	@echo "Database: $$($(BIN)/storyline db path)"
 
 ## Every test: lint, then the suite on SQLite, then the database tests on PostgreSQL.
@@ -38,6 +40,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_embed.py
+	$(BIN)/python bench/bench_cluster.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -3,9 +3,9 @@ the database, and end to end; peak memory per scale.
 
     .venv/bin/python bench/bench_cluster.py [--scales 1000 10000 100000] [--new 500]
 
-Scaling uses synthetic copies of real article vectors spread over past weeks, so that the
-archive grows while the number of *active* stories (inside the clustering window) stays
-that of a busy news day. Each scale runs in its own process (peak RSS is per process).
+Scaling uses synthetic article vectors arriving at a constant rate (PER_DAY), so that the
+archive grows with the scale while the number of *active* stories (inside the clustering
+window) stays the same — the situation of a long-running installation. Each scale runs in its own process (peak RSS is per process).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 EVAL = REPO.parent / "shared" / "data" / "eval"
+PER_DAY = 200  # synthetic archive: articles per day
 
 
 def real_texts(n: int) -> list[tuple[str, str]]:
@@ -75,7 +76,8 @@ def build_db(path: str, n_old: int, n_new: int, seed: int = 0) -> None:
         for i in range(n_old + n_new):
             sid = i // per_story + 1
             old = i < n_old
-            when = now - timedelta(days=60 * (1 - i / max(n_old, 1))) if old else now
+            # a constant arrival rate: the archive grows, the active window does not
+            when = now - timedelta(days=(n_old - i) / PER_DAY) if old else now
             v = centres[sid - 1] + 0.25 * rng.normal(size=dim).astype(np.float32)
             v /= np.linalg.norm(v)
             art_rows.append(dict(

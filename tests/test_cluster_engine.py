@@ -127,3 +127,19 @@ def test_terms_drop_stopwords_and_fold_plurals() -> None:
     terms = terms_of("The talks in Geneva: negotiators said the talks lasted 6 hours.")
     assert terms["talk"] == 2 and terms["geneva"] == 1 and terms["6"] == 1
     assert "the" not in terms and "said" not in terms
+
+
+def test_substories_group_distinct_angles() -> None:
+    from storyline.cluster.substories import group_members
+
+    rng = np.random.default_rng(4)
+    base = unit(rng.normal(size=DIM))
+    angle_a = unit(base + 1.2 * unit(rng.normal(size=DIM)))
+    angle_b = unit(base + 1.2 * unit(rng.normal(size=DIM)))
+    vecs = np.stack([unit(angle_a + 0.05 * rng.normal(size=DIM)) for _ in range(4)]
+                    + [unit(angle_b + 0.05 * rng.normal(size=DIM)) for _ in range(3)]
+                    + [unit(rng.normal(size=DIM))])  # one off-angle article
+    groups = group_members(vecs)
+    assert groups == [[0, 1, 2, 3], [4, 5, 6]]
+    assert group_members(vecs[:5]) == []  # too small a story for sub-stories
+    assert group_members(np.stack([angle_a] * 7)) == []  # a single angle is no dive deeper

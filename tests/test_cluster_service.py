@@ -103,3 +103,49 @@ def test_fetch_clusters_what_it_fetched(cli, http_server) -> None:  # type: igno
     assert "2 new articles" in out and "Clustered 2 articles" in out
     stories = lines(cli("stories", "list", "--json").output)
     assert [s["article_count"] for s in stories] == [2]
+
+
+ABU_DHABI = [
+    ("Ukraine and Russia end first day of Abu Dhabi talks without breakthrough",
+     "Ukrainian and Russian delegations ended a first day of US-brokered talks in Abu Dhabi "
+     "on Wednesday without a breakthrough, officials said. US envoy Steve Witkoff and Jared "
+     "Kushner mediated the trilateral meeting, while Rustem Umerov led Ukraine's team.\n"
+     "The talks focused on territory in the eastern Donbas region and on security "
+     "guarantees for Kyiv, the main obstacles to ending the war that began with Russia's "
+     "full-scale invasion in February 2022.\n"
+     "Ukrainian President Volodymyr Zelensky said Kyiv wanted a dignified peace but would "
+     "not give up land it controls. The Kremlin said its demands on the Donbas stand."),
+    ("Abu Dhabi round of Russia-Ukraine peace talks closes, second round planned",
+     "A round of peace negotiations between Russia and Ukraine in Abu Dhabi closed on "
+     "Thursday, with both sides agreeing to meet again, the United States said. Steve "
+     "Witkoff described the discussions with Kushner, Umerov and the Russian delegation as "
+     "constructive.\n"
+     "Disputes over the Donbas and Western security guarantees for Ukraine remain "
+     "unresolved, according to officials from Kyiv, as Russian drone strikes on Ukrainian "
+     "energy infrastructure continued during the talks.\n"
+     "Volodymyr Zelensky said Ukraine was ready for further rounds of negotiations."),
+]
+
+
+def test_storyline_links_rounds_of_talks_weeks_apart(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for i, (title, body) in enumerate(ABU_DHABI):
+        f = tmp_path / f"abu{i}.txt"
+        f.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+        cli("import", str(f), "--outlet", f"Wire {i}", "--published", f"2026-02-0{4 + i}T10:00Z")
+    for name in SEED_FILES:
+        cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
+    cli("import", str(ecb_subset(tmp_path, ("3",))))
+    cli("cluster")
+    stories = lines(cli("stories", "list", "--json", "--limit", "500").output)
+    shown = [json.loads(cli("stories", "show", str(s["id"]), "--json").output) for s in stories]
+    abu = [s for s in shown if any("Abu Dhabi" in a["title"] for a in s["articles"])]
+    geneva = [s for s in shown if any(a["published"] and a["published"].startswith(
+        "2026-02-18") for a in s["articles"])]
+    assert len(abu) == 1 and len(geneva) == 1, "each round is its own story"
+    assert abu[0]["id"] != geneva[0]["id"]
+    assert abu[0]["storyline_id"] == geneva[0]["storyline_id"] is not None
+    others = [s for s in shown if s not in abu and s not in geneva]
+    assert others and all(s["storyline_id"] != abu[0]["storyline_id"] for s in others)
+    line = json.loads(cli("storylines", "show", str(abu[0]["storyline_id"]),
+                          "--json").output)
+    assert [s["id"] for s in line["stories"]] == [abu[0]["id"], geneva[0]["id"]]
