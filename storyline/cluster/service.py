@@ -128,8 +128,10 @@ def load_active(conn: Connection, engine: ClusterEngine, horizon: datetime | Non
 
 
 # ---- vectors -------------------------------------------------------------------------
-def ensure_vectors(conn: Connection, rows: list[Any], vectorizer: Vectorizer) -> int:
-    """Compute and store vectors for articles that lack them for this model version."""
+def compute_vectors(conn: Connection, rows: list[Any], vectorizer: Vectorizer
+                    ) -> tuple[list[int], list[dict[str, Any]]]:
+    """Vectors for the articles that lack them for this model version (read-only):
+    returns (stale article ids to replace, rows to insert)."""
     model, sig_version = vectorizer.model_version, vectorizer.signals_version
     ids = [r.id for r in rows]
     have = {
@@ -141,20 +143,23 @@ def ensure_vectors(conn: Connection, rows: list[Any], vectorizer: Vectorizer) ->
     todo = [r for r in rows if r.id not in have or have[r.id].content_hash != r.content_hash
             or have[r.id].model != model or have[r.id].signals_version != sig_version]
     if not todo:
-        return 0
+        return [], []
     vectors: list[Vectors] = vectorizer.vectorize([(r.title, r.text) for r in todo])
-    stale = [r.id for r in todo if r.id in have]
-    if stale:
-        conn.execute(delete(article_vectors).where(article_vectors.c.article_id.in_(stale)))
-    conn.execute(insert(article_vectors), [
+    return [r.id for r in todo if r.id in have], [
         {"article_id": r.id, "content_hash": r.content_hash, "model": model,
          "dense": v.dense.astype(np.float32).tobytes(),
          "title_dense": v.title_dense.astype(np.float32).tobytes(),
          "signals_version": sig_version, "entities": json.dumps(v.entities),
          "numbers": json.dumps(v.numbers), "terms": json.dumps(v.terms)}
         for r, v in zip(todo, vectors, strict=True)
-    ])
-    return len(todo)
+    ]
+
+
+def store_vectors(conn: Connection, stale: list[int], fresh: list[dict[str, Any]]) -> None:
+    if stale:
+        conn.execute(delete(article_vectors).where(article_vectors.c.article_id.in_(stale)))
+    if fresh:
+        conn.execute(insert(article_vectors), fresh)
 
 
 # ---- saving --------------------------------------------------------------------------
@@ -265,11 +270,21 @@ class ClusterService:
             engine = self._engine(conn)
         done = 0
         while True:
-            with self.db.begin() as conn:
+            # The slow part (encoding) runs outside the write transaction, so other
+            # writers are not kept waiting; the batch is then written atomically.
+            with self.db.connect() as conn:
                 rows = _pending_rows(conn, BATCH)
                 if not rows:
                     break
-                report.vectors_computed += ensure_vectors(conn, rows, self.vectorizer)
+                stale, fresh = compute_vectors(conn, rows, self.vectorizer)
+            with self.db.begin() as conn:
+                store_vectors(conn, stale, fresh)
+                report.vectors_computed += len(fresh)
+                # Another run may have assigned some meanwhile: keep the still-pending.
+                taken = {r.article_id for r in conn.execute(
+                    select(story_members.c.article_id).where(
+                        story_members.c.article_id.in_([x.id for x in rows])))}
+                rows = [r for r in rows if r.id not in taken]
                 reps = {r.id: _rep_from_row(r) for r in conn.execute(
                     _rep_query().where(articles.c.id.in_([x.id for x in rows])))}
                 assigned: list[tuple[int, float | None]] = []
