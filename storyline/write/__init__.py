@@ -1,0 +1,6 @@
+"""The story writer: headline, sectioned summary with verified citations, timeline."""
+
+from storyline.write.extractive import ExtractiveWriter
+from storyline.write.schema import StoryArticle, StorySummary
+
+__all__ = ["ExtractiveWriter", "StoryArticle", "StorySummary"]
