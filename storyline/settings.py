@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("near_duplicate_window_days", int, 14, "Only articles published this many days "
             "apart can be near-duplicates."),
     Setting("cluster_after_fetch", bool, True, "`storyline fetch` clusters what it fetched "
-            "(as `storyline cluster` would)."),
+            "and rewrites the stories that changed (as `storyline cluster` and "
+            "`storyline write` would)."),
     Setting("cluster_window_days", float, 7.0, "A story takes new articles until this many "
             "days after its latest one."),
     Setting("storyline_window_days", float, 90.0, "A story can continue a storyline whose "

@@ -69,5 +69,40 @@ def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | 
                f"{c['items'] / max(result.seconds_cluster, 1e-9):.0f} articles/s)")
 
 
+@eval_group.command("summarize")
+@click.argument("summaries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--articles", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="JSONL articles (evaluation schema) the stories refer to.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write {story, headline, summary} lines here.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N stories.")
+def eval_summarize(summaries: Path, articles: Path, out: Path | None,
+                   limit: int | None) -> None:
+    """Write each gold story of SUMMARIES with the extractive writer and score it.
+
+    SUMMARIES is JSONL: {"story", "article_ids", "reference_title", "reference_summary"}.
+    Prints ROUGE-1/2/L F1 (rouge-score, stemming) of the summary (section sentences
+    joined, citations stripped) against reference_summary and of the headline against
+    reference_title, the average lengths (length is not forced to match), and the
+    support rate of the verified sentences.
+    """
+    from storyline.evaluate.harness import EvalInputError
+    from storyline.evaluate.summaries import evaluate_summaries
+
+    try:
+        r = evaluate_summaries(summaries, articles, out, limit=limit)
+    except EvalInputError as exc:
+        raise UserError(str(exc)) from None
+    s, h = r.summary_rouge, r.headline_rouge
+    click.echo(f"stories: {r.stories} ({r.seconds:.1f} s)")
+    click.echo(f"summary   ROUGE-1 {s['rouge1']:.1f}  ROUGE-2 {s['rouge2']:.1f}  "
+               f"ROUGE-L {s['rougeL']:.1f}  (avg {r.summary_words:.0f} words; reference "
+               f"{r.reference_words:.0f})")
+    click.echo(f"headline  ROUGE-1 {h['rouge1']:.1f}  ROUGE-2 {h['rouge2']:.1f}  "
+               f"ROUGE-L {h['rougeL']:.1f}")
+    click.echo(f"support rate: {100 * r.support_rate:.1f}% ({r.supported}/{r.sentences} "
+               f"sentences)")
+
+
 def register(main: click.Group) -> None:
     main.add_command(eval_group)

@@ -25,8 +25,8 @@ def sample_corpus_path() -> Path:
 @click.option("--no-pages", is_flag=True,
               help="Use the feeds' own content instead of fetching each article page.")
 @click.option("--cluster/--no-cluster", default=None,
-              help="Cluster the new articles into stories afterwards (default: the "
-                   "cluster_after_fetch setting, on).")
+              help="Cluster the new articles into stories and rewrite the stories that "
+                   "changed afterwards (default: the cluster_after_fetch setting, on).")
 @pass_app
 def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages: bool,
               cluster: bool | None) -> None:
@@ -79,9 +79,10 @@ def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages:
     if cluster is None:
         cluster = settings.cluster_after_fetch
     if cluster and report.new:
-        from storyline.cli.stories import run_cluster
+        from storyline.cli.stories import run_cluster, run_write
 
         click.echo(run_cluster(app))
+        click.echo(run_write(app))
 
 
 @click.command("import")

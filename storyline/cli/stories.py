@@ -161,7 +161,57 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
                    f"({s['article_count']} articles): {s['title']}")
 
 
+def run_write(app: AppContext, everything: bool = False) -> str:
+    from storyline.write.service import write_stories
+
+    with progress_bar("Writing", None) as bar:
+        task = bar.tasks[0].id
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = write_stories(app.engine, everything=everything, progress=on_progress)
+    return (f"Wrote {report.written} stories: {report.supported}/{report.sentences} summary "
+            f"sentences supported by their cited sources "
+            f"({100 * report.support_rate:.1f}%); unsupported ones were dropped.")
+
+
+@click.command("write")
+@click.option("--all", "everything", is_flag=True,
+              help="Rewrite every story, not only those whose articles changed.")
+@pass_app
+def write_cmd(app: AppContext, everything: bool) -> None:
+    """Write the summary of every story whose articles changed (idempotent).
+
+    The extractive writer picks central source sentences, groups them into titled
+    sections, cites every source that supports each sentence and verifies each one
+    (numbers, names and dates must appear in the cited sources); it also builds the
+    dated timeline, including earlier stories of the storyline.
+    """
+    click.echo(run_write(app, everything))
+
+
+@stories.command("summary")
+@click.argument("story_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON.")
+@pass_app
+def stories_summary(app: AppContext, story_id: int, as_json: bool) -> None:
+    """Print a story's written summary (Markdown, or JSON with --json)."""
+    from storyline.write.render import to_markdown
+    from storyline.write.service import load_summary
+
+    with app.engine.connect() as conn:
+        summary = load_summary(conn, story_id)
+    if summary is None:
+        raise UserError(f"no summary for story {story_id} (run `storyline write`)")
+    if as_json:
+        echo_json_line(summary)
+    else:
+        click.echo(to_markdown(summary), nl=False)
+
+
 def register(main: click.Group) -> None:
+    main.add_command(write_cmd)
     main.add_command(cluster_cmd)
     main.add_command(stories)
     main.add_command(storylines)

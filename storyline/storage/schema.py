@@ -227,3 +227,17 @@ engine_state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# --- story writer (migration 0003) ------------------------------------------------
+
+story_summaries = Table(
+    "story_summaries",
+    metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("members_hash", String(64), nullable=False),  # the members it was written from
+    Column("writer", String(32), nullable=False),
+    Column("headline", Text, nullable=False),
+    Column("support_rate", Float, nullable=False),
+    Column("summary", Text, nullable=False),  # StorySummary as JSON
+    Column("written_at", UTCDateTime, nullable=False),
+)

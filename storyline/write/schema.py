@@ -52,6 +52,7 @@ class TimelineEntry:
     precision: str  # day | month | year
     text: str
     citations: list[int]
+    story_id: int | None = None  # an earlier story of the storyline (no source citation)
 
 
 @dataclass(slots=True)

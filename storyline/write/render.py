@@ -1,0 +1,42 @@
+"""Markdown rendering of a written story (the JSON form is ``StorySummary.to_dict``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _date(entry: dict[str, Any]) -> str:
+    value = str(entry["date"])
+    return {"year": value[:4], "month": value[:7]}.get(entry["precision"], value[:10])
+
+
+def to_markdown(summary: dict[str, Any]) -> str:
+    lines = [f"# {summary['headline']}", ""]
+    updated = str(summary.get("updated_at") or "")[:16].replace("T", " ")
+    lines.append(f"Updated {updated} ({summary['article_count']} articles, "
+                 f"{len(summary['outlets'])} outlets)")
+    image = summary.get("image")
+    if image:
+        credit = f" ({image['credit']})" if image.get("credit") else ""
+        lines += ["", f"![{image.get('caption') or ''}]({image['url']}){credit} "
+                      f"[{image['citation']}]"]
+    for section in summary["sections"]:
+        lines += ["", f"## {section['title']}", ""]
+        lines.append(" ".join(
+            f"{s['text']} " + "".join(f"[{c}]" for c in s["citations"])
+            for s in section["sentences"]))
+    lines += ["", "## Sources", ""]
+    for src in summary["sources"]:
+        when = str(src.get("published") or "")[:10]
+        link = f" <{src['url']}>" if src.get("url") else ""
+        lines.append(f"{src['index']}. {src.get('outlet') or 'Unknown outlet'}: "
+                     f"{src['title']} ({when}){link}")
+    if summary["timeline"]:
+        lines += ["", "## Timeline", ""]
+        for entry in summary["timeline"]:
+            cites = "".join(f"[{c}]" for c in entry["citations"])
+            story = f" (story {entry['story_id']})" if entry.get("story_id") else ""
+            lines.append(f"- {_date(entry)}: {entry['text']} {cites}{story}".rstrip())
+    lines += ["", f"Support rate: {100 * summary['support_rate']:.0f}% of "
+                  f"{summary['checked_sentences']} checked sentences"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,127 @@
+"""The writing stage over the database: (re)write the summary of every story whose
+members changed since it was last written (``stories.members_hash``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from storyline.storage.schema import articles, stories, story_members, story_summaries
+from storyline.write.extractive import ExtractiveWriter
+from storyline.write.schema import StoryArticle, StorySummary, TimelineEntry
+
+
+@dataclass
+class WriteReport:
+    written: int = 0
+    sentences: int = 0
+    supported: int = 0
+
+    @property
+    def support_rate(self) -> float:
+        return self.supported / self.sentences if self.sentences else 1.0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def stale_stories(conn: Connection, *, everything: bool = False) -> list[int]:
+    query = (select(stories.c.id)
+             .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
+             .where(stories.c.status == "active", stories.c.article_count > 0))
+    if not everything:
+        query = query.where((story_summaries.c.story_id.is_(None))
+                            | (story_summaries.c.members_hash != stories.c.members_hash))
+    return [r.id for r in conn.execute(query.order_by(stories.c.id))]
+
+
+def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
+    rows = conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.text, articles.c.outlet,
+               articles.c.url, articles.c.published, articles.c.fetched_at,
+               articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
+               articles.c.duplicate_of)
+        .join(story_members, story_members.c.article_id == articles.c.id)
+        .where(story_members.c.story_id == story_id)
+        .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
+    )
+    return [StoryArticle(id=r.id, title=r.title, text=r.text, outlet=r.outlet, url=r.url,
+                         published=r.published or r.fetched_at, image_url=r.image_url,
+                         image_caption=r.image_caption, image_credit=r.image_credit,
+                         duplicate_of=r.duplicate_of) for r in rows]
+
+
+def earlier_in_storyline(conn: Connection, story_id: int) -> list[TimelineEntry]:
+    """Timeline entries for the earlier stories of this story's storyline."""
+    me = conn.execute(select(stories.c.storyline_id, stories.c.first_time)
+                      .where(stories.c.id == story_id)).first()
+    if me is None or me.storyline_id is None or me.first_time is None:
+        return []
+    rows = conn.execute(
+        select(stories.c.id, stories.c.first_time, stories.c.title,
+               story_summaries.c.headline)
+        .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
+        .where(stories.c.storyline_id == me.storyline_id, stories.c.id != story_id,
+               stories.c.status == "active", stories.c.first_time < me.first_time)
+    )
+    return [TimelineEntry(date=r.first_time.date(), precision="day",
+                          text=r.headline or r.title or "", citations=[], story_id=r.id)
+            for r in rows if r.first_time is not None]
+
+
+def save_summary(conn: Connection, story_id: int, members_hash: str,
+                 summary: StorySummary) -> None:
+    conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
+    conn.execute(insert(story_summaries).values(
+        story_id=story_id, members_hash=members_hash, writer=summary.writer,
+        headline=summary.headline, support_rate=summary.support_rate,
+        summary=json.dumps(summary.to_dict(), default=_json_default, ensure_ascii=False),
+        written_at=datetime.now(UTC),
+    ))
+
+
+def load_summary(conn: Connection, story_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(story_summaries.c.summary)
+                       .where(story_summaries.c.story_id == story_id)).first()
+    return json.loads(row.summary) if row else None
+
+
+def write_stories(db: Engine, *, writer: ExtractiveWriter | None = None,
+                  everything: bool = False, story_ids: list[int] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> WriteReport:
+    """Write every stale story (or ``story_ids``); one transaction per story."""
+    report = WriteReport()
+    with db.connect() as conn:
+        todo = story_ids if story_ids is not None else stale_stories(conn,
+                                                                      everything=everything)
+    if not todo:
+        return report
+    writer = writer or ExtractiveWriter()
+    for done, sid in enumerate(todo, start=1):
+        with db.connect() as conn:
+            members_hash = conn.execute(select(stories.c.members_hash)
+                                        .where(stories.c.id == sid)).scalar()
+            arts = story_articles(conn, sid)
+            earlier = earlier_in_storyline(conn, sid)
+        if not arts or members_hash is None:
+            continue
+        summary = writer.write(arts)
+        summary.timeline = sorted(earlier + summary.timeline,
+                                  key=lambda e: (e.date, e.precision != "year",
+                                                 e.precision != "month"))
+        with db.begin() as conn:
+            save_summary(conn, sid, members_hash, summary)
+        report.written += 1
+        report.sentences += summary.checked_sentences
+        report.supported += summary.supported_sentences
+        if progress is not None:
+            progress(done, len(todo))
+    return report
