@@ -43,6 +43,9 @@ SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence simi
 REDUNDANT_COSINE = 0.80  # two summary sentences closer than this repeat each other
 GROUP_CUT = 0.55  # cosine distance cut between sub-topic groups
 MAX_HEADLINE = 90
+SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
+BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
+MIN_BUDGET = 40
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
@@ -64,10 +67,14 @@ def _sentences(article: StoryArticle) -> list[str]:
     out: list[str] = []
     for para in article.text.split("\n"):
         para = " ".join(para.split())
-        if not para or not re.search(r"[.!?\"”’)]$", para):
+        terminated = bool(re.search(r"[.!?\"”’)]$", para))
+        if not para or (not terminated and len(para.split()) < 15):
             continue  # subheadings, captions and list items are not summary sentences
         for start, end in split_sentences(para):
             sent = para[start:end].strip()
+            if sent and not re.search(r"[.!?\"”’)]$", sent):
+                # A lead cut off mid-sentence (feed snippets): keep it, marked as cut.
+                sent = sent.rstrip(",;:—– ") + " …"
             if sent:
                 out.append(sent)
     return out
@@ -82,7 +89,7 @@ def _usable(sentence: str) -> bool:
     # Unbalanced quotes: a fragment of a longer quotation.
     if (sentence.count("\"") % 2) or (sentence.count("“") != sentence.count("”")):
         return False
-    return bool(re.search(r"[.!\"”’)]$", sentence))
+    return bool(re.search(r"[.!\"”’)…]$", sentence))
 
 
 _VERBISH = re.compile(r"(?:ed|ing|ly)$")
@@ -187,6 +194,13 @@ class ExtractiveWriter:
 
         ranked = sorted(groups.values(), key=lambda g: -weight(g))
         n_sections = MAX_SECTIONS if len(originals) >= 3 else 3 if len(originals) == 2 else 2
+        material = sum(len(c.text.split()) for c in cands)
+        if material < SMALL_STORY_WORDS:
+            # Little to summarise (a few leads): one section of the most central,
+            # non-redundant sentences within a budget proportional to the material.
+            ranked = [sorted(pool, key=lambda i: -score[i])]
+            n_sections = 1
+        budget = max(MIN_BUDGET, int(BUDGET_SHARE * material))
 
         chosen_all: list[int] = []
         drafts: list[tuple[list[int], list[list[int]]]] = []
@@ -194,14 +208,19 @@ class ExtractiveWriter:
             if len(drafts) == n_sections:
                 break
             picked: list[int] = []
+            used = sum(len(cands[j].text.split()) for j in chosen_all)
             for idx in sorted(group, key=lambda i: -score[i]):
                 if len(picked) == SECTION_MAX:
                     break
                 if any(float(vecs[idx] @ vecs[j]) >= REDUNDANT_COSINE
                        for j in chosen_all + picked):
                     continue
+                words = len(cands[idx].text.split())
+                if picked and used + words > budget and len(picked) >= SECTION_MIN:
+                    break
                 picked.append(idx)
-            if len(picked) < SECTION_MIN:
+                used += words
+            if len(picked) < (1 if n_sections == 1 else SECTION_MIN):
                 continue
             picked.sort(key=lambda i: (cands[i].source, cands[i].position))
             cites = [self._citations(i, cands, vecs) for i in picked]
@@ -225,7 +244,7 @@ class ExtractiveWriter:
                 else:
                     summary.dropped.append(f"{cands[i].text} ({verdict.reason})")
             summary.supported_sentences += len(sentences)
-            if len(sentences) >= SECTION_MIN:
+            if len(sentences) >= SECTION_MIN or (len(drafts) == 1 and sentences):
                 sections.append(Section(self._section_title(picked, cands, sections),
                                         sentences))
         return sections
