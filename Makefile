@@ -15,12 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Import the bundled sample corpus into the default database, cluster it into stories
-## and show what came in.
+## Import the bundled sample corpus into the default database, cluster it into stories,
+## write their summaries and show what came in.
 demo: install
 	$(BIN)/storyline db migrate
 	$(BIN)/storyline import --sample
 	$(BIN)/storyline cluster
+	$(BIN)/storyline write
 	$(BIN)/storyline stories list --limit 15
 	@echo "Database: $$($(BIN)/storyline db path)"
 
