@@ -67,6 +67,11 @@ SETTINGS: tuple[Setting, ...] = (
             "latest story is at most this many days older."),
     Setting("embed_backend", str, "auto", "Sentence encoder backend: auto, onnx (int8, "
             "faster) or torch."),
+    Setting("writer", str, "extractive", "Story writer: extractive (no model) or llm (an "
+            "OpenAI-compatible chat endpoint; verified, falls back to extractive)."),
+    Setting("llm_base_url", str, "", "Base URL of the OpenAI-compatible endpoint, e.g. "
+            "http://127.0.0.1:11434/v1 for Ollama."),
+    Setting("llm_model", str, "", "Model name sent to the LLM endpoint."),
     Setting("admin_token", str, "", "Token required for write actions in the web reader.",
             secret=True),
     Setting("llm_api_key", str, "", "API key for the OpenAI-compatible LLM endpoint.",

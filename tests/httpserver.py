@@ -34,6 +34,7 @@ class Request:
     path: str  # without query
     query: str
     headers: dict[str, str]  # lowercased names
+    body: bytes = b""  # the request body (POST)
 
 
 @dataclass(slots=True)
@@ -70,7 +71,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _serve(self, *, head: bool) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler naming
+        length = int(self.headers.get("Content-Length") or 0)
+        self._serve(head=False, body=self.rfile.read(length) if length else b"")
+
+    def _serve(self, *, head: bool, body: bytes = b"") -> None:
         owner = self.server.owner
         parts = urlsplit(self.path)
         request = Request(
@@ -78,6 +83,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path=parts.path,
             query=parts.query,
             headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
         )
         owner._enter(request)
         try:

@@ -57,3 +57,11 @@ def test_eval_summarize_scores_rouge_and_support(cli, tmp_path: Path) -> None:  
     written = [json.loads(x) for x in out.read_text().splitlines()]
     assert [w["story"] for w in written] == [json.loads(r)["story"] for r in refs]
     assert all(w["headline"] and w["summary"] and "[" not in w["summary"] for w in written)
+
+
+def test_llm_writer_misconfiguration_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    res = cli("write", ok=False, env={"STORYLINE_WRITER": "llm"})
+    assert res.exit_code == 1
+    assert "writer=llm needs STORYLINE_LLM_BASE_URL and STORYLINE_LLM_MODEL" in res.output
+    bad = cli("write", ok=False, env={"STORYLINE_WRITER": "poet"})
+    assert "writer must be extractive or llm" in bad.output

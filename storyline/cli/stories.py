@@ -162,15 +162,17 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
 
 
 def run_write(app: AppContext, everything: bool = False) -> str:
-    from storyline.write.service import write_stories
+    from storyline.write.service import make_writer, write_stories
 
+    writer = make_writer(app.settings)
     with progress_bar("Writing", None) as bar:
         task = bar.tasks[0].id
 
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = write_stories(app.engine, everything=everything, progress=on_progress)
+        report = write_stories(app.engine, writer=writer, everything=everything,
+                               progress=on_progress)
     return (f"Wrote {report.written} stories: {report.supported}/{report.sentences} summary "
             f"sentences supported by their cited sources "
             f"({100 * report.support_rate:.1f}%); unsupported ones were dropped.")

@@ -11,9 +11,23 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from storyline.settings import Settings, SettingsError
 from storyline.storage.schema import articles, stories, story_members, story_summaries
 from storyline.write.extractive import ExtractiveWriter
+from storyline.write.llm import LLMConfig, LLMWriter
 from storyline.write.schema import StoryArticle, StorySummary, TimelineEntry
+
+
+def make_writer(settings: Settings) -> ExtractiveWriter | LLMWriter:
+    """The writer the settings ask for; a misconfigured LLM writer is a user error."""
+    if settings.writer == "extractive":
+        return ExtractiveWriter()
+    if settings.writer != "llm":
+        raise SettingsError(f"writer must be extractive or llm, got {settings.writer!r}")
+    if not settings.llm_base_url or not settings.llm_model:
+        raise SettingsError("writer=llm needs STORYLINE_LLM_BASE_URL and STORYLINE_LLM_MODEL")
+    return LLMWriter(LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model,
+                               api_key=settings.llm_api_key))
 
 
 @dataclass
@@ -94,7 +108,7 @@ def load_summary(conn: Connection, story_id: int) -> dict[str, Any] | None:
     return json.loads(row.summary) if row else None
 
 
-def write_stories(db: Engine, *, writer: ExtractiveWriter | None = None,
+def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = None,
                   everything: bool = False, story_ids: list[int] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> WriteReport:
     """Write every stale story (or ``story_ids``); one transaction per story."""
