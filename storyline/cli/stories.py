@@ -135,6 +135,9 @@ def storylines_list(app: AppContext, as_json: bool, limit: int, min_stories: int
         for r in rows:
             echo_json_line(r)
         return
+    if not rows:
+        click.echo("No storylines yet: they appear as `storyline cluster` builds stories.")
+        return
     for r in rows:
         click.echo(f"{r['id']:>5}  {r['story_count']:>3} stories  {fmt_time(r['last_time'])}  "
                    f"{r['title'] or ''}")
