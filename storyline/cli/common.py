@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from sqlalchemy import Engine
 
+from storyline.jsonutil import json_default
 from storyline.settings import Settings, load_settings
 from storyline.storage.db import open_database
 
@@ -55,14 +56,8 @@ stderr = Console(stderr=True, highlight=False)
 stdout = Console(highlight=False, soft_wrap=True)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=_json_default)
+    return json.dumps(obj, ensure_ascii=False, default=json_default)
 
 
 def echo_json_line(obj: Any) -> None:

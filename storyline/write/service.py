@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from storyline.jsonutil import json_default
 from storyline.settings import Settings, SettingsError
 from storyline.storage.schema import articles, stories, story_members, story_summaries
 from storyline.write.extractive import ExtractiveWriter
@@ -39,12 +40,6 @@ class WriteReport:
     @property
     def support_rate(self) -> float:
         return self.supported / self.sentences if self.sentences else 1.0
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
 
 
 def stale_stories(conn: Connection, *, everything: bool = False) -> list[int]:
@@ -97,7 +92,7 @@ def save_summary(conn: Connection, story_id: int, members_hash: str,
     conn.execute(insert(story_summaries).values(
         story_id=story_id, members_hash=members_hash, writer=summary.writer,
         headline=summary.headline, support_rate=summary.support_rate,
-        summary=json.dumps(summary.to_dict(), default=_json_default, ensure_ascii=False),
+        summary=json.dumps(summary.to_dict(), default=json_default, ensure_ascii=False),
         written_at=datetime.now(UTC),
     ))
 
