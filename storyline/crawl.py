@@ -66,10 +66,6 @@ class CrawlReport:
     def duplicates(self) -> int:
         return sum(f.duplicates for f in self.feeds)
 
-    @property
-    def errors(self) -> list[FeedOutcome]:
-        return [f for f in self.feeds if not f.ok]
-
 
 def _extract_in_worker(body: bytes, url: str, content_type: str | None
                        ) -> ExtractedPage | None:

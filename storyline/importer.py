@@ -7,7 +7,6 @@ stage. A bad file or line is reported in one line and skipped; the rest goes on.
 from __future__ import annotations
 
 import gzip
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from storyline import ingest as ingest_stage
 from storyline.dates import parse_datetime
 from storyline.extract import extract_html
 from storyline.infer import is_aggregator_page, parse_plain_text
+from storyline.jsonutil import json_objects
 from storyline.models import ArticleIn
 from storyline.parse.encoding import decode_document
 from storyline.storage import fetchlog
@@ -49,10 +49,6 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
-
-    @property
-    def stored(self) -> int:
-        return self.new + self.duplicates + self.near_duplicates
 
 
 def _kind(path: Path) -> str | None:
@@ -153,16 +149,9 @@ def _jsonl_date(value: object) -> datetime | None:
 
 def articles_from_jsonl(text: str, path: Path) -> Iterator[tuple[int, ArticleIn | str]]:
     """(line number, article or one-line error) for each non-blank line."""
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield lineno, f"not JSON ({exc.msg} at column {exc.colno})"
-            continue
-        if not isinstance(obj, dict):
-            yield lineno, "not a JSON object"
+    for lineno, obj in json_objects(text):
+        if isinstance(obj, str):
+            yield lineno, obj
             continue
         title = obj.get("title")
         body = obj.get("text")

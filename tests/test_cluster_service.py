@@ -127,13 +127,18 @@ ABU_DHABI = [
 ]
 
 
-def test_storyline_links_rounds_of_talks_weeks_apart(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def import_talk_rounds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two articles on the Abu Dhabi round (4-5 Feb 2026) and the four Geneva seeds."""
     for i, (title, body) in enumerate(ABU_DHABI):
         f = tmp_path / f"abu{i}.txt"
         f.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
         cli("import", str(f), "--outlet", f"Wire {i}", "--published", f"2026-02-0{4 + i}T10:00Z")
     for name in SEED_FILES:
         cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
+
+
+def test_storyline_links_rounds_of_talks_weeks_apart(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import_talk_rounds(cli, tmp_path)
     cli("import", str(ecb_subset(tmp_path, ("3",))))
     cli("cluster")
     stories = lines(cli("stories", "list", "--json", "--limit", "500").output)

@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import SEEDS
-from tests.test_cluster_service import ABU_DHABI, SEED_FILES, lines
+from tests.test_cluster_service import import_talk_rounds, lines
 
 
 def test_write_stores_verified_summaries_and_is_idempotent(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    for i, (title, body) in enumerate(ABU_DHABI):
-        f = tmp_path / f"abu{i}.txt"
-        f.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
-        cli("import", str(f), "--outlet", f"Wire {i}", "--published", f"2026-02-0{4 + i}T10:00Z")
-    for name in SEED_FILES:
-        cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
+    import_talk_rounds(cli, tmp_path)
     cli("cluster")
     out = cli("write").output
     assert "Wrote 2 stories" in out and "(100.0%)" in out

@@ -33,7 +33,8 @@ def run_cluster(app: AppContext) -> str:
     return (f"Clustered {report.articles} articles: {report.new_stories} new stories, "
             f"{report.joined} joined existing stories, {report.duplicates_joined} duplicates "
             f"joined their original's story, {report.merged} stories merged, "
-            f"{report.split} articles split off.")
+            f"{report.split} articles split off ({report.vectors_computed} articles "
+            f"embedded).")
 
 
 @click.command("cluster")

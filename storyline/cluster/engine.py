@@ -245,10 +245,11 @@ class ClusterEngine:
         removed = story.remove(member)
         if removed is None:
             return
+        rep, tfidf = removed
         new = StoryState(id=self.next_story_id, dim=self.config.dim)
         self.next_story_id += 1
         self.stories[new.id] = new
-        new.add(removed, {})
+        new.add(rep, tfidf)
         self.article_story[member] = new.id
         self._index_put(new)
         self._index_put(story)

@@ -65,8 +65,8 @@ def pair_features(art: ArticleRep, tfidf: dict[str, float], story: StoryState,
             jaccard = len(shared) / len(ents | story_ents)
     numbers = 0.0
     if art.numbers and story.numbers:
-        inter = len(art.numbers & story.numbers)
-        numbers = inter / len(art.numbers | story.numbers)
+        story_numbers = story.numbers.keys()
+        numbers = len(art.numbers & story_numbers) / len(art.numbers | story_numbers)
 
     gap = 0.0
     if art.time is not None and story.tmin is not None and story.tmax is not None:

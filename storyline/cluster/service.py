@@ -168,22 +168,11 @@ def _members_hash(members: list[int | str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _central_title(state: StoryState) -> str | None:
-    if not state.titles:
-        return None
-    if len(state.member_title) == len(state.titles[-len(state.member_title):]) and \
-            state.member_title:
-        centroid = state.title_centroid()
-        sims = np.stack(state.member_title) @ centroid
-        return state.titles[-len(state.member_title):][int(np.argmax(sims))]
-    return state.titles[0]
-
-
 def save_story(conn: Connection, state: StoryState, now: datetime) -> None:
     values = dict(
         updated_at=now, first_time=_days_to_dt(state.tmin), last_time=_days_to_dt(state.tmax),
         article_count=state.size, outlet_count=len(state.outlets),
-        title=_central_title(state), status="active", merged_into=None,
+        title=state.central_title(), status="active", merged_into=None,
         members_hash=_members_hash(state.members),
     )
     exists = conn.execute(select(stories.c.id).where(stories.c.id == state.id)).first()

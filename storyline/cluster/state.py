@@ -21,15 +21,13 @@ class StoryState:
     members: list[int | str] = field(default_factory=list)
     sum_dense: np.ndarray = field(init=False)
     sum_title: np.ndarray = field(init=False)
-    member_dense: list[np.ndarray] = field(default_factory=list)
-    member_title: list[np.ndarray] = field(default_factory=list)
-    member_ids: list[int | str] = field(default_factory=list)  # aligned with member_dense
-    member_tfidf: list[dict[str, float]] = field(default_factory=list)
+    # The most recent members, whole (with the TF-IDF weights they added): the
+    # nearest-member features, split-offs and the central title read them.
+    kept: list[tuple[ArticleRep, dict[str, float]]] = field(default_factory=list)
     terms: dict[str, float] = field(default_factory=dict)
     entities: Counter[str] = field(default_factory=Counter)
-    numbers: set[str] = field(default_factory=set)
+    numbers: Counter[str] = field(default_factory=Counter)
     outlets: set[str] = field(default_factory=set)
-    titles: list[str] = field(default_factory=list)
     tmin: float | None = None
     tmax: float | None = None
     _terms_norm: float | None = None
@@ -42,6 +40,18 @@ class StoryState:
     def size(self) -> int:
         return len(self.members)
 
+    @property
+    def member_dense(self) -> list[np.ndarray]:
+        return [rep.dense for rep, _ in self.kept]
+
+    @property
+    def member_title(self) -> list[np.ndarray]:
+        return [rep.title_dense for rep, _ in self.kept]
+
+    @property
+    def member_ids(self) -> list[int | str]:
+        return [rep.id for rep, _ in self.kept]
+
     def centroid(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.sum_dense))
         return self.sum_dense / norm if norm else self.sum_dense
@@ -50,77 +60,77 @@ class StoryState:
         norm = float(np.linalg.norm(self.sum_title))
         return self.sum_title / norm if norm else self.sum_title
 
+    def central_title(self) -> str | None:
+        """The kept member title nearest the story's title centroid."""
+        titled = [rep for rep, _ in self.kept if rep.title]
+        if not titled:
+            return None
+        sims = np.stack([rep.title_dense for rep in titled]) @ self.title_centroid()
+        return titled[int(np.argmax(sims))].title
+
     @property
     def terms_norm(self) -> float:
         if self._terms_norm is None:
             self._terms_norm = math.sqrt(sum(w * w for w in self.terms.values())) or 1.0
         return self._terms_norm
 
-    def add(self, art: ArticleRep, tfidf: dict[str, float]) -> None:
-        self.members.append(art.id)
-        self.sum_dense += art.dense
-        self.sum_title += art.title_dense
-        self.member_dense.append(art.dense)
-        self.member_title.append(art.title_dense)
-        self.member_ids.append(art.id)
-        self.member_tfidf.append(tfidf)
-        if len(self.member_dense) > MEMBER_VECTORS_KEPT:
-            del self.member_dense[0], self.member_title[0]
-            del self.member_ids[0], self.member_tfidf[0]
+    def _add_terms(self, tfidf: dict[str, float], sign: float = 1.0) -> None:
         for term, w in tfidf.items():
-            self.terms[term] = self.terms.get(term, 0.0) + w
+            left = self.terms.get(term, 0.0) + sign * w
+            if left > 1e-6:
+                self.terms[term] = left
+            else:
+                self.terms.pop(term, None)
         if len(self.terms) > 2 * MAX_STORY_TERMS:
             keep = sorted(self.terms.items(), key=lambda kv: -kv[1])[:MAX_STORY_TERMS]
             self.terms = dict(keep)
         self._terms_norm = None
+
+    def _add_time(self, t: float | None) -> None:
+        if t is not None:
+            self.tmin = t if self.tmin is None else min(self.tmin, t)
+            self.tmax = t if self.tmax is None else max(self.tmax, t)
+
+    def add(self, art: ArticleRep, tfidf: dict[str, float]) -> None:
+        self.members.append(art.id)
+        self.sum_dense += art.dense
+        self.sum_title += art.title_dense
+        self.kept.append((art, tfidf))
+        if len(self.kept) > MEMBER_VECTORS_KEPT:
+            del self.kept[0]
+        self._add_terms(tfidf)
         self.entities.update(art.entities)
-        self.numbers |= art.numbers
+        self.numbers.update(art.numbers)
         if art.outlet:
             self.outlets.add(art.outlet)
-        if art.title:
-            self.titles.append(art.title)
-        if art.time is not None:
-            self.tmin = art.time if self.tmin is None else min(self.tmin, art.time)
-            self.tmax = art.time if self.tmax is None else max(self.tmax, art.time)
+        self._add_time(art.time)
 
     def absorb(self, other: StoryState) -> None:
         """Merge ``other`` into this story (consolidation)."""
         self.members.extend(other.members)
         self.sum_dense += other.sum_dense
         self.sum_title += other.sum_title
-        keep = -MEMBER_VECTORS_KEPT
-        self.member_dense = (self.member_dense + other.member_dense)[keep:]
-        self.member_title = (self.member_title + other.member_title)[keep:]
-        self.member_ids = (self.member_ids + other.member_ids)[keep:]
-        self.member_tfidf = (self.member_tfidf + other.member_tfidf)[keep:]
-        for term, w in other.terms.items():
-            self.terms[term] = self.terms.get(term, 0.0) + w
-        self._terms_norm = None
+        self.kept = (self.kept + other.kept)[-MEMBER_VECTORS_KEPT:]
+        self._add_terms(other.terms)
         self.entities.update(other.entities)
-        self.numbers |= other.numbers
+        self.numbers.update(other.numbers)
         self.outlets |= other.outlets
-        self.titles.extend(other.titles)
-        for t in (other.tmin, other.tmax):
-            if t is not None:
-                self.tmin = t if self.tmin is None else min(self.tmin, t)
-                self.tmax = t if self.tmax is None else max(self.tmax, t)
+        self._add_time(other.tmin)
+        self._add_time(other.tmax)
 
-    def remove(self, member_id: int | str) -> ArticleRep | None:
-        """Take one member out (an outlier found by consolidation). Only members whose
-        vectors are still kept can be removed; returns a representation to re-add."""
-        if member_id not in self.member_ids or len(self.members) < 2:
+    def remove(self, member_id: int | str) -> tuple[ArticleRep, dict[str, float]] | None:
+        """Take one member out (an outlier found by consolidation). Only kept members can
+        be removed; returns the member and its TF-IDF weights, to re-add elsewhere."""
+        ids = self.member_ids
+        if member_id not in ids or len(self.members) < 2:
             return None
-        k = self.member_ids.index(member_id)
-        dense, title, tfidf = self.member_dense[k], self.member_title[k], self.member_tfidf[k]
-        del self.member_dense[k], self.member_title[k], self.member_ids[k], self.member_tfidf[k]
+        rep, tfidf = self.kept.pop(ids.index(member_id))
         self.members.remove(member_id)
-        self.sum_dense -= dense
-        self.sum_title -= title
-        for term, w in tfidf.items():
-            left = self.terms.get(term, 0.0) - w
-            if left > 1e-6:
-                self.terms[term] = left
-            else:
-                self.terms.pop(term, None)
-        self._terms_norm = None
-        return ArticleRep(id=member_id, dense=dense, title_dense=title, terms={})
+        self.sum_dense -= rep.dense
+        self.sum_title -= rep.title_dense
+        self._add_terms(tfidf, -1.0)
+        self.entities.subtract(rep.entities)
+        self.numbers.subtract(rep.numbers)
+        self.entities += Counter()  # drop the entries that fell to zero
+        self.numbers += Counter()
+        return rep, tfidf

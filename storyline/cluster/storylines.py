@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from storyline.storage.schema import article_vectors, stories, story_members, storylines
 
@@ -107,7 +107,7 @@ def update_storylines(conn: Connection, story_ids: set[int], window_days: float)
         current = conn.execute(select(stories.c.storyline_id)
                                .where(stories.c.id == sid)).scalar()
         if current is not None:
-            changed.add(current)
+            changed.add(current)  # its members changed: refreshed once, below
             continue
         query = select(storylines.c.id, storylines.c.centroid, storylines.c.entities)
         if profile.first is not None:
@@ -130,14 +130,9 @@ def update_storylines(conn: Connection, story_ids: set[int], window_days: float)
                 created_at=now, updated_at=now, story_count=1, entities="{}",
             )).inserted_primary_key[0])  # type: ignore[index]
         conn.execute(update(stories).where(stories.c.id == sid).values(storyline_id=target))
-        changed.add(target)
+        # Refreshed now, so the next story of this batch is compared with it as it is.
         _refresh(conn, target, now)
-    for line in changed:
+        changed.discard(target)
+    for line in sorted(changed):
         _refresh(conn, line, now)
     return linked
-
-
-def storyline_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(storylines)).scalar() or 0)
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from math import comb
 
@@ -40,10 +40,3 @@ def cluster_counts(pred: Mapping[str, str], gold: Mapping[str, str]) -> dict[str
     items = [i for i in gold if i in pred]
     return {"predicted": len({pred[i] for i in items}), "gold": len({gold[i] for i in items}),
             "items": len(items)}
-
-
-def clusters_of(labels: Mapping[str, str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for item, label in labels.items():
-        out[label].append(item)
-    return dict(out)

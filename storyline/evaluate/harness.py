@@ -7,7 +7,6 @@ out of the candidate index); then the dated articles follow in date order.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from storyline.cluster.represent import ArticleRep, to_days
 from storyline.cluster.vectorize import Vectorizer, Vectors
 from storyline.dates import parse_datetime
 from storyline.evaluate.clustering import bcubed, cluster_counts, pairwise
+from storyline.jsonutil import json_objects
 
 
 class EvalInputError(ValueError):
@@ -58,18 +58,13 @@ def load_jsonl(path: Path) -> list[EvalArticle]:
     out: list[EvalArticle] = []
     seen: set[str] = set()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalInputError(f"{path}: cannot read: {exc}") from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalInputError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) \
-                or not isinstance(obj.get("story"), str):
+    for n, obj in json_objects(text):
+        if isinstance(obj, str):
+            raise EvalInputError(f"{path}:{n}: {obj}")
+        if not isinstance(obj.get("id"), str) or not isinstance(obj.get("story"), str):
             raise EvalInputError(f"{path}:{n}: needs string fields \"id\" and \"story\"")
         if obj["id"] in seen:
             raise EvalInputError(f"{path}:{n}: duplicate id {obj['id']!r}")

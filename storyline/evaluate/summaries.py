@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storyline.evaluate.harness import EvalInputError, load_jsonl
+from storyline.jsonutil import json_objects
 from storyline.write.extractive import ExtractiveWriter
 from storyline.write.schema import StoryArticle, StorySummary
 
@@ -40,14 +41,14 @@ def summary_text(summary: StorySummary) -> str:
 
 def load_references(path: Path) -> list[dict[str, Any]]:
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalInputError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("article_ids"), list):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalInputError(f"{path}: cannot read: {exc}") from None
+    for n, obj in json_objects(text):
+        if isinstance(obj, str):
+            raise EvalInputError(f"{path}:{n}: {obj}")
+        if not isinstance(obj.get("article_ids"), list):
             raise EvalInputError(f"{path}:{n}: needs \"story\" and \"article_ids\"")
         out.append(obj)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 
 from storyline.storage.schema import fetch_log
 
@@ -16,10 +16,3 @@ def record(conn: Connection, *, at: datetime, kind: str, url: str | None, ok: bo
         at=at, kind=kind, url=url, ok=ok, source_id=source_id, status=status, error=error,
         elapsed_ms=elapsed_ms, new_articles=new_articles,
     ))
-
-
-def recent(conn: Connection, limit: int = 50, *, errors_only: bool = False) -> list[dict]:
-    query = select(fetch_log).order_by(fetch_log.c.id.desc()).limit(limit)
-    if errors_only:
-        query = query.where(fetch_log.c.ok.is_(False))
-    return [dict(r._mapping) for r in conn.execute(query).all()]

@@ -233,6 +233,8 @@ class ExtractiveWriter:
         verdicts = self.verifier.check_many(flat, verify_sources) if flat else []
         summary.checked_sentences = len(verdicts)
         sections: list[Section] = []
+        phrases = [set(_phrases(c.text)) for c in cands]  # title candidates, once
+        everywhere = Counter(p for ps in phrases for p in ps)
         k = 0
         for picked, _cites in drafts:
             sentences = []
@@ -245,8 +247,8 @@ class ExtractiveWriter:
                     summary.dropped.append(f"{cands[i].text} ({verdict.reason})")
             summary.supported_sentences += len(sentences)
             if len(sentences) >= SECTION_MIN or (len(drafts) == 1 and sentences):
-                sections.append(Section(self._section_title(picked, cands, sections),
-                                        sentences))
+                title = self._section_title(picked, cands, phrases, everywhere, sections)
+                sections.append(Section(title, sentences))
         return sections
 
     def _citations(self, i: int, cands: list[_Cand], vecs: np.ndarray) -> list[int]:
@@ -256,10 +258,9 @@ class ExtractiveWriter:
             cited.add(cands[int(j)].source)
         return sorted(cited)
 
-    def _section_title(self, picked: list[int], cands: list[_Cand],
-                       earlier: list[Section]) -> str:
-        everywhere = Counter(p for c in cands for p in set(_phrases(c.text)))
-        here = Counter(p for i in picked for p in set(_phrases(cands[i].text)))
+    def _section_title(self, picked: list[int], cands: list[_Cand], phrases: list[set[str]],
+                       everywhere: Counter[str], earlier: list[Section]) -> str:
+        here = Counter(p for i in picked for p in phrases[i])
         used = {w for s in earlier for w in s.title.lower().split()}
         n = len(cands)
 
