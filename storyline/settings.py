@@ -72,6 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_base_url", str, "", "Base URL of the OpenAI-compatible endpoint, e.g. "
             "http://127.0.0.1:11434/v1 for Ollama."),
     Setting("llm_model", str, "", "Model name sent to the LLM endpoint."),
+    Setting("web_host", str, "127.0.0.1", "Address `storyline serve` listens on."),
+    Setting("web_port", int, 8000, "Port `storyline serve` listens on."),
+    Setting("worker_interval", int, 300, "Seconds between two cycles of the background worker "
+            "(fetch due feeds, cluster, write)."),
+    Setting("max_request_bytes", int, 2 * 1024 * 1024, "Largest request body the web reader "
+            "accepts (OPML uploads, forms), in bytes."),
     Setting("admin_token", str, "", "Token required for write actions in the web reader.",
             secret=True),
     Setting("llm_api_key", str, "", "API key for the OpenAI-compatible LLM endpoint.",

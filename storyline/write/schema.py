@@ -63,6 +63,54 @@ class Image:
     citation: int
 
 
+@dataclass(slots=True)
+class SubstoryRef:
+    """A sub-story ("Dive deeper"): an angle of the story with its own articles."""
+
+    id: int
+    label: str
+    article_count: int
+    citations: list[int]  # sources among its articles
+
+
+@dataclass(slots=True)
+class RelatedArticle:
+    """One member article ("All related articles"), duplicates included."""
+
+    article_id: int | str
+    outlet: str | None
+    title: str
+    url: str | None
+    published: datetime | None
+    source: int | None = None  # its index in ``sources`` when it is a cited source
+    duplicate_of: int | str | None = None
+
+
+@dataclass(slots=True)
+class ExternalLink:
+    """A non-news page the articles link to (an official statement, a report, a dataset)."""
+
+    url: str
+    title: str
+    domain: str
+    citations: list[int]
+
+
+@dataclass(slots=True)
+class ConflictClaim:
+    value: str  # the figure as the outlet gives it, e.g. "six hours"
+    text: str  # the source sentence that gives it
+    citations: list[int]
+
+
+@dataclass(slots=True)
+class Conflict:
+    """Outlets give different figures for the same thing ("sources differ")."""
+
+    subject: str
+    claims: list[ConflictClaim]
+
+
 @dataclass
 class StorySummary:
     headline: str
@@ -77,6 +125,12 @@ class StorySummary:
     checked_sentences: int = 0
     supported_sentences: int = 0
     dropped: list[str] = field(default_factory=list)
+    story_id: int | None = None
+    storyline_id: int | None = None
+    substories: list[SubstoryRef] = field(default_factory=list)
+    related: list[RelatedArticle] = field(default_factory=list)
+    external_links: list[ExternalLink] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def support_rate(self) -> float:
