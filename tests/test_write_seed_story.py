@@ -1,0 +1,93 @@
+"""Issue 4's seed acceptance: the four seed articles imported, clustered and written
+through the CLI give the story page the aggregator's page (seed 002) shows."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import SEEDS
+
+UNDATED = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt", "004_c568a9170720648a.txt"]
+DATED = "003_6fb147435889008f.txt"  # "Feb 17, 2026" in its own text
+BOILERPLATE = ["Explore", "RECOMMENDED", "RelatedTRT", "SOURCE:", "min read", "hours ago",
+               "Hassan Ali", "Galatasaray", "Kenya airport", "GENEVA:"]
+
+
+@pytest.fixture
+def seed_summary(cli):  # type: ignore[no-untyped-def]
+    for name in UNDATED:  # the three undated reports are of the second day
+        cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
+    cli("import", str(SEEDS / DATED))
+    cli("cluster")
+    out = cli("write").output
+    assert "100.0%" in out
+    stories = [json.loads(line) for line in cli("stories", "list", "--json").output.splitlines()]
+    assert len(stories) == 1 and stories[0]["article_count"] == 4
+    return json.loads(cli("stories", "summary", str(stories[0]["id"]), "--json").output)
+
+
+def _section_text(section: dict) -> str:  # type: ignore[type-arg]
+    return " ".join(s["text"] for s in section["sentences"])
+
+
+def test_seed_story_page(seed_summary) -> None:  # type: ignore[no-untyped-def]
+    s = seed_summary
+    # A neutral headline about the Geneva talks and Witkoff's progress claim.
+    headline = s["headline"]
+    assert len(headline) <= 90
+    assert "Geneva" in headline and "progress" in headline.lower() and "Witkoff" in headline
+    assert not re.search(r"TRT|AFP|Reuters|!", headline)
+
+    # Four numbered sources; every citation resolves to one of them.
+    assert [src["index"] for src in s["sources"]] == [1, 2, 3, 4]
+    assert s["article_count"] == 4
+    sentences = [x for sec in s["sections"] for x in sec["sentences"]]
+    assert all(x["citations"] and set(x["citations"]) <= {1, 2, 3, 4} for x in sentences)
+    assert s["support_rate"] == 1.0 and s["checked_sentences"] == s["supported_sentences"]
+
+    # 3-6 titled sections of 2-4 sentences, one per theme the aggregator page has.
+    assert 3 <= len(s["sections"]) <= 6
+    for sec in s["sections"]:
+        assert sec["title"] and sec["title"] != "Details"
+        assert 2 <= len(sec["sentences"]) <= 4
+    themes = {
+        "progress claim": lambda t: "meaningful progress" in t.lower(),
+        "territory and security guarantees": lambda t: bool(
+            re.search(r"Donbas|Donetsk|territor", t)) and "security guarantees" in t,
+        "Zelensky's criticism": lambda t: "Zelensky" in t and bool(
+            re.search(r"question|fair|accus|criticis", t)),
+        "strikes and drones": lambda t: "drones" in t and bool(re.search(r"missile|strike|attack", t)),
+        "format and participants": lambda t: "Medinsky" in t,
+    }
+    for theme, covers in themes.items():
+        assert any(covers(_section_text(sec)) for sec in s["sections"]), theme
+    every = " ".join(_section_text(sec) for sec in s["sections"])
+    for person in ("Witkoff", "Kushner", "Medinsky", "Umerov"):
+        assert person in every, person
+    for junk in BOILERPLATE:
+        assert junk not in every and junk not in headline, junk
+
+    # The timeline: the invasion, the first day (six hours) and the second day.
+    timeline = s["timeline"]
+    keys = [(e["date"], e["precision"]) for e in timeline]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    by_date = {e["date"][:10]: e for e in timeline}
+    assert by_date["2022-02-24"]["precision"] == "day"
+    assert "invasion" in by_date["2022-02-24"]["text"]
+    assert "2026-02-17" in by_date and "2026-02-18" in by_date
+    assert all(e["citations"] for e in timeline)
+
+    # Every article is listed under "All related articles", each as its source.
+    assert sorted(r["source"] for r in s["related"]) == [1, 2, 3, 4]
+    assert s["story_id"] is not None
+
+
+def test_seed_story_markdown_has_every_part(cli, seed_summary) -> None:  # type: ignore[no-untyped-def]
+    text = cli("stories", "summary", str(seed_summary["story_id"])).output
+    assert text.startswith(f"# {seed_summary['headline']}")
+    for part in ("## Sources", "## Timeline", "## All related articles", "Support rate: 100%"):
+        assert part in text, part
+    assert text.count("\n## ") >= len(seed_summary["sections"]) + 3
