@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Import the bundled sample corpus into the default database, cluster it into stories,
-## write their summaries and show what came in.
+## write their summaries, show what came in, then serve the reader at
+## http://127.0.0.1:8000 (Ctrl-C stops it). Works offline.
 demo: install
 	$(BIN)/storyline db migrate
 	$(BIN)/storyline import --sample
@@ -24,6 +25,7 @@ demo: install
 	$(BIN)/storyline write
 	$(BIN)/storyline stories list --limit 15
 	@echo "Database: $$($(BIN)/storyline db path)"
+	$(BIN)/storyline serve --host 127.0.0.1 --port 8000
 
 ## Every test: lint, then the suite on SQLite, then the database tests on PostgreSQL.
 test: install lint test-sqlite test-postgresql

@@ -120,3 +120,19 @@ def test_writer_reports_conflicts_related_and_links() -> None:
     assert [(r.article_id, r.source, r.duplicate_of) for r in summary.related] == [
         (1, 1, None), (2, 2, None), (3, None, 2)]
     assert [(e.domain, e.citations) for e in summary.external_links] == [("usgs.gov", [1])]
+
+
+def test_lexrank_baseline_prefers_the_central_sentence_and_keeps_the_budget() -> None:
+    from storyline.evaluate.baselines import LexRank, central_title
+
+    texts = ["The central bank raised interest rates by half a point on Tuesday. "
+             "Markets fell sharply after the announcement.",
+             "Interest rates were raised by the central bank on Tuesday. "
+             "The governor spoke to reporters in the capital afterwards.",
+             "The bank raised interest rates, its third rise this year."]
+    lex = LexRank(texts + ["Football results from the weekend league games."])
+    summary = lex.summarize(texts, budget_words=12)
+    assert summary.startswith("The central bank raised interest rates")
+    assert len(summary.split()) < 25
+    assert central_title(["Bank raises rates", "Central bank raises interest rates",
+                          "Weekend football"], lex.tfidf) == "Central bank raises interest rates"

@@ -48,6 +48,8 @@ def test_eval_summarize_scores_rouge_and_support(cli, tmp_path: Path) -> None:  
               str(tmp_path / "arts.jsonl"), "--out", str(out))
     assert "stories: 5" in res.output and "ROUGE-1" in res.output
     assert "support rate: 100.0%" in res.output
+    assert "LexRank (length-matched)  ROUGE-1" in res.output
+    assert "central title (headline)  ROUGE-1" in res.output
     written = [json.loads(x) for x in out.read_text().splitlines()]
     assert [w["story"] for w in written] == [json.loads(r)["story"] for r in refs]
     assert all(w["headline"] and w["summary"] and "[" not in w["summary"] for w in written)

@@ -51,9 +51,9 @@ def main(ctx: click.Context, db_url: str | None, config_file: str | None) -> Non
 
 
 def _register() -> None:
-    from storyline.cli import articles, db, evaluate, feeds, ingest, stories
+    from storyline.cli import articles, db, evaluate, feeds, ingest, serve, stories, worker
 
-    for module in (articles, db, evaluate, feeds, ingest, stories):
+    for module in (articles, db, evaluate, feeds, ingest, serve, stories, worker):
         module.register(main)
 
 

@@ -102,6 +102,12 @@ def eval_summarize(summaries: Path, articles: Path, out: Path | None,
                f"ROUGE-L {h['rougeL']:.1f}")
     click.echo(f"support rate: {100 * r.support_rate:.1f}% ({r.supported}/{r.sentences} "
                f"sentences)")
+    b, t = r.lexrank_rouge, r.central_title_rouge
+    click.echo("baselines, same inputs and run:")
+    click.echo(f"  LexRank (length-matched)  ROUGE-1 {b['rouge1']:.1f}  ROUGE-2 "
+               f"{b['rouge2']:.1f}  ROUGE-L {b['rougeL']:.1f}")
+    click.echo(f"  central title (headline)  ROUGE-1 {t['rouge1']:.1f}  ROUGE-2 "
+               f"{t['rouge2']:.1f}  ROUGE-L {t['rougeL']:.1f}")
 
 
 def register(main: click.Group) -> None:

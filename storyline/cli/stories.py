@@ -200,9 +200,11 @@ def write_cmd(app: AppContext, everything: bool) -> None:
 @stories.command("summary")
 @click.argument("story_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="The summary as JSON.")
+@click.option("--html", "as_html", is_flag=True,
+              help="The summary as a standalone HTML page (as the web reader shows it).")
 @pass_app
-def stories_summary(app: AppContext, story_id: int, as_json: bool) -> None:
-    """Print a story's written summary (Markdown, or JSON with --json)."""
+def stories_summary(app: AppContext, story_id: int, as_json: bool, as_html: bool) -> None:
+    """Print a story's written summary (Markdown, JSON with --json, HTML with --html)."""
     from storyline.write.render import to_markdown
     from storyline.write.service import load_summary
 
@@ -210,8 +212,14 @@ def stories_summary(app: AppContext, story_id: int, as_json: bool) -> None:
         summary = load_summary(conn, story_id)
     if summary is None:
         raise UserError(f"no summary for story {story_id} (run `storyline write`)")
+    if as_json and as_html:
+        raise UserError("choose one of --json and --html")
     if as_json:
         echo_json_line(summary)
+    elif as_html:
+        from storyline.web.render import summary_html
+
+        click.echo(summary_html(summary), nl=False)
     else:
         click.echo(to_markdown(summary), nl=False)
 

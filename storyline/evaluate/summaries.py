@@ -27,6 +27,9 @@ class SummaryEval:
     sentences: int = 0
     supported: int = 0
     summary_words: float = 0.0
+    # Same inputs, same run: LexRank length-matched to the writer, central title.
+    lexrank_rouge: dict[str, float] = field(default_factory=dict)
+    central_title_rouge: dict[str, float] = field(default_factory=dict)
     reference_words: float = 0.0
     seconds: float = 0.0
 
@@ -62,6 +65,11 @@ def evaluate_summaries(references: Path, articles: Path, out: Path | None = None
     refs = load_references(references)[:limit]
     by_id = {a.id: a for a in load_jsonl(articles)}
     writer = writer or ExtractiveWriter()
+    from storyline.evaluate.baselines import LexRank, central_title
+
+    lexrank = LexRank([a.text for a in by_id.values()])
+    lex = {k: 0.0 for k in ("rouge1", "rouge2", "rougeL")}
+    cent = {k: 0.0 for k in ("rouge1", "rouge2", "rougeL")}
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     result = SummaryEval()
     sums = {k: 0.0 for k in ("rouge1", "rouge2", "rougeL")}
@@ -82,6 +90,12 @@ def evaluate_summaries(references: Path, articles: Path, out: Path | None = None
                 sums[k] += v.fmeasure
             for k, v in scorer.score(ref.get("reference_title", ""), summary.headline).items():
                 heads[k] += v.fmeasure
+            baseline = lexrank.summarize([a.text for a in members], len(text.split()))
+            for k, v in scorer.score(ref.get("reference_summary", ""), baseline).items():
+                lex[k] += v.fmeasure
+            title = central_title([a.title for a in members], lexrank.tfidf)
+            for k, v in scorer.score(ref.get("reference_title", ""), title).items():
+                cent[k] += v.fmeasure
             result.stories += 1
             result.sentences += summary.checked_sentences
             result.supported += summary.supported_sentences
@@ -96,6 +110,8 @@ def evaluate_summaries(references: Path, articles: Path, out: Path | None = None
     n = max(result.stories, 1)
     result.summary_rouge = {k: 100 * v / n for k, v in sums.items()}
     result.headline_rouge = {k: 100 * v / n for k, v in heads.items()}
+    result.lexrank_rouge = {k: 100 * v / n for k, v in lex.items()}
+    result.central_title_rouge = {k: 100 * v / n for k, v in cent.items()}
     result.summary_words /= n
     result.reference_words /= n
     result.seconds = time.perf_counter() - start

@@ -1,0 +1,102 @@
+"""Story build time: the extractive writer on stories of 5, 25 and 100 articles.
+
+    .venv/bin/python bench/bench_write.py [--sizes 5 25 100] [--stories 10]
+
+Stories are made of real full-text articles from ECB+ dev (avg 310 words): a story of n
+articles takes whole ECB+ topics in topic order (an ECB+ topic, e.g. "13", holds two
+events of one kind: "13_ecb" and "13_ecbplus") starting at a different topic for each
+sample, and is cut at n — so the larger stories, like large real stories, hold several
+related sub-events. Timed: ``ExtractiveWriter.write`` end to end (sentence split,
+embedding, grouping, verification of every sentence, titles, headline, timeline,
+conflicts, links), models loaded and warmed up first. Prints p50/p95 (nearest rank) and
+the mean per size, and per-article cost relative to the 5-article stories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+EVAL = REPO.parent / "shared" / "data" / "eval"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def load_topics() -> list[list[dict[str, str]]]:
+    rows = [json.loads(x) for x in (EVAL / "ecbplus-dev.jsonl").read_text().splitlines()]
+    by_topic: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        # "ecbplus:13_ecbplus" -> topic 13; sub-events stay together, in file order
+        by_topic[int(r["story"].split(":")[1].split("_")[0])].append(r)
+    return [by_topic[k] for k in sorted(by_topic)]
+
+
+def make_story(topics: list[list[dict[str, str]]], start: int, size: int) -> list:
+    from storyline.write.schema import StoryArticle
+
+    picked: list[dict[str, str]] = []
+    k = start
+    while len(picked) < size:
+        picked += topics[k % len(topics)]
+        k += 1
+    base = datetime(2026, 2, 18, 8, tzinfo=UTC)
+    return [StoryArticle(id=i, title=r["title"], text=r["text"], outlet=f"Outlet {i % 17}",
+                         url=f"https://outlet{i % 17}.example/a/{i}",
+                         published=base + timedelta(minutes=7 * i))
+            for i, r in enumerate(picked[:size])]
+
+
+def nearest_rank(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5, 25, 100])
+    parser.add_argument("--stories", type=int, default=10,
+                        help="stories timed per size (default 10)")
+    args = parser.parse_args()
+
+    from storyline.write.extractive import ExtractiveWriter
+
+    topics = load_topics()
+    writer = ExtractiveWriter()
+    writer.write(make_story(topics, 0, 5))  # load and warm the models
+    results: dict[int, list[float]] = {}
+    sentences: dict[int, float] = {}
+    for size in args.sizes:
+        times, checked = [], []
+        for n in range(args.stories):
+            story = make_story(topics, (n * 3) % len(topics), size)
+            t0 = time.perf_counter()
+            summary = writer.write(story)
+            times.append(time.perf_counter() - t0)
+            checked.append(summary.checked_sentences)
+            assert summary.support_rate == 1.0
+        results[size] = times
+        sentences[size] = statistics.mean(checked)
+    print(f"story build time, extractive writer ({args.stories} stories per size, "
+          f"{os.cpu_count()} cores, ECB+ full-text articles):")
+    base = statistics.median(results[args.sizes[0]]) / args.sizes[0]
+    for size, times in results.items():
+        p50, p95 = statistics.median(times), nearest_rank(times, 0.95)
+        per_article = p50 / size
+        print(f"  {size:4d} articles: p50 {1000 * p50:7.0f} ms  p95 {1000 * p95:7.0f} ms  "
+              f"mean {1000 * statistics.mean(times):7.0f} ms  "
+              f"({sentences[size]:.0f} sentences checked; per article "
+              f"{per_article / base:.2f}x the {args.sizes[0]}-article cost)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""The web reader: server-rendered pages, their JSON twins under ``/api``, Atom feeds."""
+
+from storyline.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,177 @@
+"""The JSON API: one twin per page (same query code), feed management with the admin
+token, and the API reference page at ``/api/docs`` (rendered here from the OpenAPI
+description; no external scripts)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from storyline.web import feeds as feed_ops
+from storyline.web.reader import Reader, to_json
+from storyline.web.render import render
+from storyline.web.search import run_search
+from storyline.web.security import WriteRefused, bearer_token, check_token
+
+router = APIRouter(prefix="/api")
+
+JSON_TYPE = "application/json"
+ItemId = Annotated[int, Path(ge=1, le=2**62, description="The id.")]
+
+
+def reader(request: Request) -> Reader:
+    return request.app.state.reader  # type: ignore[no-any-return]
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=JSON_TYPE)
+
+
+def refused(exc: WriteRefused) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+
+@router.get("/top", summary="Top Headlines",
+            description="Stories ranked by distinct outlets, article velocity and recency "
+                        "(measured against the newest story), one page at a time: each with "
+                        "headline, first summary sentence (lead), outlet and article counts, "
+                        "updated time, image and score.")
+async def api_top(request: Request,
+                  page: Annotated[int, Query(ge=1, le=100_000, description="1-based page.")]
+                  = 1) -> Response:
+    return json_response((await reader(request).top_view(page, "json")).body)
+
+
+@router.get("/stories/{story_id}", summary="One story",
+            description="Headline, updated time, article count, image, sections of cited "
+                        "sentences (citations are 1-based indices into sources), sources, "
+                        "timeline, sub-stories, related articles, external links, conflicts "
+                        "('sources differ') and the storyline. A merged story redirects "
+                        "(301) to the story it merged into.",
+            responses={301: {"description": "Merged into another story"},
+                       404: {"description": "No such story"}})
+async def api_story(request: Request, story_id: ItemId) -> Response:
+    view = await reader(request).story_view(story_id, "json")
+    if view.kind == "merged":
+        return RedirectResponse(f"/api/stories/{view.target}", status_code=301)
+    if view.kind == "missing":
+        return JSONResponse({"detail": f"no story {story_id}"}, status_code=404)
+    return json_response(view.body)
+
+
+@router.get("/storylines/{storyline_id}", summary="One storyline",
+            description="Its stories in time order and the joined timeline.",
+            responses={404: {"description": "No such storyline"}})
+async def api_storyline(request: Request, storyline_id: ItemId) -> Response:
+    view = await reader(request).storyline_view(storyline_id, "json")
+    if view.kind != "ok":
+        return JSONResponse({"detail": f"no storyline {storyline_id}"}, status_code=404)
+    return json_response(view.body)
+
+
+@router.get("/search", summary="Search",
+            description="Full text over stories (their summaries) and articles. Words are "
+                        "all required; \"a phrase\", word*, -word and OR work. Snippets are "
+                        "plain text; snippet_parts marks the matches.")
+async def api_search(request: Request,
+                     q: Annotated[str, Query(max_length=500, description="What to find.")]
+                     = "",
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
+    results, unavailable = await run_search(request.app.state.engine, q, limit)
+    if unavailable:
+        return JSONResponse({"detail": unavailable}, status_code=503)
+    return json_response(to_json(results))
+
+
+@router.get("/feeds", summary="Feeds",
+            description="Every source with status, error count, last error, article count "
+                        "and check times.")
+async def api_feeds(request: Request) -> Response:
+    feeds = await run_in_threadpool(feed_ops.list_feeds, request.app.state.engine)
+    return json_response(to_json({"feeds": feeds}))
+
+
+class FeedIn(BaseModel):
+    url: str = Field(max_length=2000, description="The feed's URL (RSS, Atom or JSON Feed).")
+
+
+@router.post("/feeds", summary="Add a feed", status_code=201,
+             description="Needs `Authorization: Bearer <admin token>`. URLs that resolve to "
+                         "private or loopback addresses are refused unless "
+                         "allow_private_feeds is set. 201 when added, 200 when it existed.",
+             responses={400: {"description": "Not a usable feed URL"},
+                        401: {"description": "No admin token given"},
+                        403: {"description": "Wrong token, or no token configured"}})
+async def api_feeds_add(request: Request, body: FeedIn) -> Response:
+    settings = request.app.state.settings
+    try:
+        check_token(settings.admin_token, bearer_token(request))
+        src, created = await run_in_threadpool(feed_ops.add_feed, request.app.state.engine,
+                                               settings, body.url)
+    except WriteRefused as exc:
+        return refused(exc)
+    return JSONResponse({"id": src.id, "url": src.url, "created": created},
+                        status_code=201 if created else 200)
+
+
+@router.delete("/feeds/{feed_id}", summary="Remove a feed",
+               description="Needs `Authorization: Bearer <admin token>`. Its articles stay.",
+               responses={404: {"description": "No such feed"}})
+async def api_feeds_remove(request: Request, feed_id: ItemId) -> Response:
+    try:
+        check_token(request.app.state.settings.admin_token, bearer_token(request))
+    except WriteRefused as exc:
+        return refused(exc)
+    if not await run_in_threadpool(feed_ops.remove_feed, request.app.state.engine, feed_id):
+        return JSONResponse({"detail": f"no feed {feed_id}"}, status_code=404)
+    return JSONResponse({"id": feed_id, "removed": True})
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    if "type" in schema:
+        return str(schema["type"])
+    options = [str(s.get("type")) for s in schema.get("anyOf", []) if s.get("type")]
+    return " or ".join(options) or "any"
+
+
+def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            body = None
+            content = (op.get("requestBody") or {}).get("content") or {}
+            if content:
+                ctype, media = next(iter(content.items()))
+                ref = str((media.get("schema") or {}).get("$ref", "")).rsplit("/", 1)[-1]
+                fields = spec.get("components", {}).get("schemas", {}).get(ref, {})
+                names = ", ".join(f'"{k}"' for k in fields.get("properties", {}))
+                body = f"{ctype} {{{names}}}" if names else ctype
+            ops.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary"),
+                "description": op.get("description"), "body": body,
+                "anchor": f"{method}-{path}".replace("/", "-").strip("-"),
+                "parameters": [{"name": p["name"], "in": p["in"],
+                                "type": _schema_type(p.get("schema") or {}),
+                                "required": p.get("required", False)}
+                               for p in op.get("parameters", [])],
+                "responses": sorted(op.get("responses", {})),
+            })
+    return ops
+
+
+@router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+async def api_docs(request: Request) -> Response:
+    async def page() -> bytes:
+        spec = request.app.openapi()
+        return render("api_docs.html", spec=spec, operations=operations(spec),
+                      spec_url=request.app.openapi_url, nav="api").encode("utf-8")
+
+    cached = getattr(request.app.state, "api_docs", None)
+    if cached is None:
+        cached = request.app.state.api_docs = await page()
+    return Response(cached, media_type="text/html; charset=utf-8")

@@ -1,0 +1,98 @@
+"""The ASGI app: FastAPI routes for the pages and their ``/api`` twins, static files,
+security middleware and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from storyline import __version__
+from storyline.settings import Settings
+from storyline.web.reader import Reader
+from storyline.web.render import render
+from storyline.web.security import SecurityMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+_TITLES = {400: "Bad request", 401: "Admin token required", 403: "Forbidden",
+           404: "Not found", 405: "Method not allowed", 413: "Request too large",
+           500: "Something went wrong"}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_page(status: int, message: str, *, query: str = "") -> HTMLResponse:
+    html = render("error.html", title=_TITLES.get(status, f"Error {status}"),
+                  message=message, nav="", query=query)
+    return HTMLResponse(html, status_code=status)
+
+
+def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) -> FastAPI:
+    """The reader over ``engine``; pages are cached until the database content changes
+    (checked at most every ``cache_ttl`` seconds)."""
+    from storyline.web import api, feeds, pages
+
+    app = FastAPI(
+        title="Storyline",
+        version=__version__,
+        description="News stories built from many outlets: cited summaries, sources, "
+                    "timelines and storylines. Every page has a JSON twin under /api/.",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.reader = Reader(settings, engine, cache_ttl=cache_ttl)
+    app.add_middleware(SecurityMiddleware, max_body=settings.max_request_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages.router)
+    app.include_router(feeds.router)
+    app.include_router(api.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=headers)
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is no page at this address."
+        response = error_page(exc.status_code, message)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors: list[dict[str, Any]] = list(exc.errors())
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in errors)
+        if is_api(request):
+            return JSONResponse({"detail": [{"loc": list(e.get("loc", ())),
+                                             "msg": e.get("msg"), "type": e.get("type")}
+                                            for e in errors]},
+                                status_code=404 if in_path else 422)
+        if in_path:
+            return error_page(404, "There is no page at this address.")
+        fields = ", ".join(str(e.get("loc", ("", "?"))[-1]) for e in errors)
+        return error_page(400, f"This request is not valid ({fields}).")
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for server processes started by ``storyline serve --workers N``: the
+    settings (database included) come from the environment and config file."""
+    from storyline.settings import load_settings
+    from storyline.storage import open_database
+
+    settings = load_settings()
+    return create_app(settings, open_database(settings))
