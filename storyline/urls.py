@@ -14,7 +14,8 @@ import re
 import socket
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
-__all__ = ["canonicalize_url", "host_of", "is_public_address", "TRACKING_PARAMS"]
+__all__ = ["FeedURLError", "TRACKING_PARAMS", "canonicalize_url", "check_feed_url", "host_of",
+           "is_public_address", "private_address"]
 
 #: Query parameters that only track the click and never select content.
 TRACKING_PARAMS: frozenset[str] = frozenset(
@@ -265,3 +266,37 @@ def is_public_address(host_or_url: str) -> bool:
         return False
     addresses = {str(info[4][0]) for info in infos}
     return bool(addresses) and all(_address_is_public(a) for a in addresses)
+
+
+class FeedURLError(ValueError):
+    """A feed URL that cannot be added: not http(s), or a private address not allowed."""
+
+
+def private_address(host: str) -> str | None:
+    """The private/loopback address ``host`` resolves to, if any (None when it resolves
+    only to public addresses or does not resolve right now)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not addr.is_global:
+            return str(addr)
+    return None
+
+
+def check_feed_url(url: str, allow_private: bool) -> str:
+    """Validate a feed URL for adding; returns it stripped or raises FeedURLError."""
+    url = url.strip()
+    host = host_of(url) if url.lower().startswith(("http://", "https://")) else ""
+    if not host:
+        raise FeedURLError(f"not an http(s) URL: {url!r}")
+    if not allow_private:
+        addr = private_address(host)
+        if addr:
+            raise FeedURLError(
+                f"{url}: {host} is a private or loopback address ({addr}); set "
+                "STORYLINE_ALLOW_PRIVATE_FEEDS=true to allow it"
+            )
+    return url

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from storyline import urls
 from storyline.cli.common import AppContext, UserError, echo_json_line, fmt_time, pass_app, stdout
 from storyline.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.storage import sources as source_store
 from storyline.storage.sources import Source
-from storyline.urls import host_of
-
-
-def private_address(host: str) -> str | None:
-    """The private/loopback address ``host`` resolves to, if any (None when it resolves
-    only to public addresses or does not resolve right now)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
-        return None
-    for info in infos:
-        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not addr.is_global:
-            return str(addr)
-    return None
 
 
 def check_feed_url(url: str, allow_private: bool) -> str:
-    """Validate a feed URL for adding; returns it stripped or raises UserError."""
-    url = url.strip()
-    host = host_of(url) if url.lower().startswith(("http://", "https://")) else ""
-    if not host:
-        raise UserError(f"not an http(s) URL: {url!r}")
-    if not allow_private:
-        addr = private_address(host)
-        if addr:
-            raise UserError(
-                f"{url}: {host} is a private or loopback address ({addr}); set "
-                "STORYLINE_ALLOW_PRIVATE_FEEDS=true to allow it"
-            )
-    return url
+    """:func:`storyline.urls.check_feed_url` with its refusal as a user error."""
+    try:
+        return urls.check_feed_url(url, allow_private)
+    except urls.FeedURLError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _resolve(conn, ref: str) -> Source:  # type: ignore[no-untyped-def]

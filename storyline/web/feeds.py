@@ -13,11 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from storyline.cli.common import UserError
-from storyline.cli.feeds import check_feed_url
 from storyline.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.settings import Settings
 from storyline.storage import sources as source_store
+from storyline.urls import FeedURLError, check_feed_url
 from storyline.web import queries
 from storyline.web.render import render
 from storyline.web.security import WriteRefused, bearer_token, check_same_origin, check_token
@@ -42,7 +41,7 @@ def add_feed(engine: Engine, settings: Settings, url: str) -> tuple[source_store
         raise WriteRefused(400, "give the feed's URL")
     try:
         checked = check_feed_url(url, settings.allow_private_feeds)
-    except UserError as exc:
+    except FeedURLError as exc:
         raise WriteRefused(400, str(exc)) from None
     with engine.begin() as conn:
         return source_store.add(conn, checked, datetime.now(UTC))
@@ -72,7 +71,7 @@ def import_opml(engine: Engine, settings: Settings, data: bytes) -> ImportResult
     for o in outlines:
         try:
             checked.append((check_feed_url(o.url, settings.allow_private_feeds), o))
-        except UserError as exc:
+        except FeedURLError as exc:
             result.skipped.append(str(exc))
     now = datetime.now(UTC)
     with engine.begin() as conn:
