@@ -84,7 +84,8 @@ def test_seed_story_json(web: Web) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     story = r.json()
     assert story["id"] == web.seed and story["has_summary"] and not story["stale"]
-    assert "talks" in story["headline"].lower() and "witkoff" in story["headline"].lower()
+    headline = story["headline"]
+    assert "Geneva" in headline and "talks" in headline and "Witkoff" in headline
     assert story["article_count"] == 4 and len(story["related"]) == 4
     assert story["updated_at"].startswith("2026-02-18")
     # Every citation marker resolves to a listed source, numbered 1..n.
