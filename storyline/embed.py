@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -136,6 +137,7 @@ class Embedder:
         threads: int | None = None,
         *,
         cache_dir: Path | str | None = None,
+        memo_size: int = 20_000,
     ) -> None:
         if backend not in ("auto", "torch", "onnx"):
             raise ValueError(f"unknown embedding backend {backend!r} (auto, torch or onnx)")
@@ -152,6 +154,11 @@ class Embedder:
         self._ort_version = ""
         self._lock = threading.Lock()
         self.fallback_reason: str | None = None
+        # Recently encoded texts (a story's sentences are encoded by the writer and again
+        # by the verifier): exact, since a text's vector never depends on its batch.
+        self.memo_size = memo_size
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -172,16 +179,36 @@ class Embedder:
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        self._load()
         out = np.empty((len(texts), DIM), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        with self._memo_lock:
+            for i, text in enumerate(texts):
+                hit = self._memo.get(text)
+                if hit is not None:
+                    self._memo.move_to_end(text)
+                    out[i] = hit
+                else:
+                    todo.setdefault(text, []).append(i)
+        if not todo:
+            return out
+        self._load()
+        unique = list(todo)
+        fresh = np.empty((len(unique), DIM), dtype=np.float32)
         # Longest first, so padding inside a batch is minimal (and a too-big batch fails early).
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        order = sorted(range(len(unique)), key=lambda i: -len(unique[i]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            out[idx] = self._encode_batch([texts[i] for i in idx])
+            fresh[idx] = self._encode_batch([unique[i] for i in idx])
         # Renormalise in float32 (guards tiny drift; an all-zero row stays zero).
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, norms, out=out, where=norms > 0)
+        norms = np.linalg.norm(fresh, axis=1, keepdims=True)
+        np.divide(fresh, norms, out=fresh, where=norms > 0)
+        with self._memo_lock:
+            for text, vec in zip(unique, fresh, strict=True):
+                out[todo[text]] = vec
+                if self.memo_size > 0:
+                    self._memo[text] = vec
+                    if len(self._memo) > self.memo_size:
+                        self._memo.popitem(last=False)
         return out
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:

@@ -67,7 +67,7 @@ class Verdict:
 
 # --------------------------------------------------------------------------- self-talk
 _META = re.compile(
-    r"\b(?:as an? (?:ai|artificial intelligence|language model|llm|assistant)"
+    r"\b(?:as an? (?:ai|artificial intelligence|language model|llm|(?:ai |virtual )?assistant,)"
     r"|(?:large )?language model|i (?:cannot|can ?not|can't|am unable|'m unable|am not able"
     r"|don't have|do not have|apologi[sz]e|hope this)|i'm sorry|sorry, (?:but|i)"
     r"|here (?:is|are|'s) (?:a |an |the |my )?(?:\w+ )?(?:summary|summaries|overview|rewrite"
@@ -301,7 +301,11 @@ class Verifier:
                    sources: Sequence[Source]) -> list[Verdict]:
         """Verdicts in input order; each source is split, parsed and encoded once."""
         by_index = {s.index: s for s in sources}
-        facts = {i: self._facts(s) for i, s in by_index.items()}
+        # Cited sources first; the others only for a sentence its citations fail (to
+        # re-cite it), which gives the same verdicts as judging against all at once.
+        cited_all = {c for _s, cited in items for c in cited if c in by_index}
+        facts = {i: self._facts(by_index[i]) for i in sorted(cited_all)}
+        every: dict[int, _SourceFacts] | None = None
         todo = [(k, s.strip()) for k, (s, _) in enumerate(items) if s.strip() and not is_meta(s)]
         claims: dict[int, _Claim] = {}
         if todo:
@@ -316,7 +320,12 @@ class Verifier:
                 reason = "empty sentence" if not sentence.strip() else "model self-talk, not news"
                 out.append(Verdict(False, list(cited), None, 0.0, [], reason))
                 continue
-            out.append(self._judge(claim, list(cited), facts))
+            verdict = self._judge(claim, list(cited), facts)
+            if not verdict.supported and len(facts) < len(by_index):
+                if every is None:
+                    every = {i: facts.get(i) or self._facts(s) for i, s in by_index.items()}
+                verdict = self._judge(claim, list(cited), every)
+            out.append(verdict)
         return out
 
     # -- internals ------------------------------------------------------------------

@@ -159,6 +159,9 @@ def test_self_talk_rejected(verifier: Verifier, sources: list[Source], sentence:
 def test_news_sentences_are_not_meta() -> None:
     assert not is_meta("Zelensky said Ukraine does not need war.")
     assert not is_meta("Witkoff wrote on X that progress had been made.")
+    # a job title is not an assistant speaking (an ECB+ sentence once tripped this)
+    assert not is_meta("He served as an Assistant Coach under Larry Brown and Doug Moe.")
+    assert is_meta("As an AI assistant, I cannot browse.")
 
 
 def test_missing_citation_source(verifier: Verifier, sources: list[Source]) -> None:

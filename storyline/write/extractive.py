@@ -50,6 +50,8 @@ MERGE_SMALL, MERGE_MAX, MERGE_COSINE = 5, 10, 0.64
 GROUP_MMR = 0.5  # how much likeness to an earlier section costs a sub-topic
 BACKGROUND_DAYS = 60  # a sentence about a date this long before its article is background
 MAX_HEADLINE = 90
+CANDIDATE_CAP, MIN_PER_ARTICLE = 600, 6  # candidate sentences of a big story
+PLACE_SAMPLE = 24  # leads read to find where the event happens
 SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
 MIN_BUDGET = 40
@@ -154,8 +156,11 @@ class ExtractiveWriter:
         originals.sort(key=lambda a: (a.published is None, a.published, str(a.id)))
         sources = [SourceRef(i + 1, a.id, a.outlet, a.title, a.url, a.published)
                    for i, a in enumerate(originals)]
+        # A big story's candidates come from each article's first sentences (news puts
+        # the substance first): the cost stays bounded as the story grows.
+        per_article = max(MIN_PER_ARTICLE, CANDIDATE_CAP // max(len(originals), 1))
         cands = [_Cand(i + 1, s, k) for i, a in enumerate(originals)
-                 for k, s in enumerate(_sentences(a)) if _usable(s)]
+                 for k, s in enumerate(_sentences(a)[:per_article]) if _usable(s)]
         outlets = sorted({a.outlet for a in articles if a.outlet})
         updated = max((a.published for a in articles if a.published), default=None)
         summary = StorySummary(
@@ -409,9 +414,12 @@ class ExtractiveWriter:
         else:
             vecs = self.embedder.encode(short)
             best = short[int(np.argmax(vecs @ vecs.mean(0)))]
-        leads = [" ".join(_sentences(a)[:3]) for a in originals]
+        # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
+        step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
+        sample = originals[::step]
+        leads = [" ".join(_sentences(a)[:3]) for a in sample]
         places = [tag.places for tag in self.tagger.tag(leads)]
-        return _localized(best, places, len(originals))
+        return _localized(best, places, len(sample))
 
     def _image(self, originals: list[StoryArticle]) -> Image | None:
         best: tuple[int, Image] | None = None
