@@ -85,6 +85,13 @@ def test_seed_story_page(seed_summary) -> None:  # type: ignore[no-untyped-def]
     assert s["story_id"] is not None
 
 
+def test_storyline_is_named_by_its_biggest_story(cli, seed_summary) -> None:  # type: ignore[no-untyped-def]
+    line = seed_summary["storyline_id"]
+    assert line is not None
+    shown = json.loads(cli("storylines", "show", str(line), "--json").output)
+    assert shown["title"] == seed_summary["headline"]
+
+
 def test_seed_story_markdown_has_every_part(cli, seed_summary) -> None:  # type: ignore[no-untyped-def]
     text = cli("stories", "summary", str(seed_summary["story_id"])).output
     assert text.startswith(f"# {seed_summary['headline']}")

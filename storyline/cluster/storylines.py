@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from storyline.storage.schema import article_vectors, stories, story_members, storylines
+from storyline.storage.schema import (
+    article_vectors,
+    stories,
+    story_members,
+    story_summaries,
+    storylines,
+)
 
 MIN_COSINE = 0.55  # with enough shared salient entities
 STRONG_COSINE = 0.75  # enough on its own
@@ -36,8 +42,12 @@ class StoryProfile:
 
 
 def story_profile(conn: Connection, story_id: int) -> StoryProfile | None:
+    # The written headline names a story better than its central article's title.
     row = conn.execute(select(stories.c.id, stories.c.first_time, stories.c.last_time,
-                              stories.c.article_count, stories.c.title)
+                              stories.c.article_count,
+                              func.coalesce(story_summaries.c.headline,
+                                            stories.c.title).label("title"))
+                       .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
                        .where(stories.c.id == story_id, stories.c.status == "active")).first()
     if row is None:
         return None

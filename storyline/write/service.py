@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from storyline.jsonutil import json_default
 from storyline.settings import Settings, SettingsError
@@ -18,6 +18,7 @@ from storyline.storage.schema import (
     stories,
     story_members,
     story_summaries,
+    storylines,
     substories,
 )
 from storyline.write.extractive import ExtractiveWriter
@@ -121,6 +122,20 @@ def attach_story_context(conn: Connection, story_id: int, summary: StorySummary)
     ]
 
 
+def name_storyline(conn: Connection, story_id: int, summary: StorySummary) -> None:
+    """A storyline is titled by the headline of its biggest story: set it when that
+    story is (re)written."""
+    if summary.storyline_id is None:
+        return
+    biggest = conn.execute(
+        select(stories.c.id).where(stories.c.storyline_id == summary.storyline_id,
+                                   stories.c.status == "active")
+        .order_by(stories.c.article_count.desc(), stories.c.id).limit(1)).scalar()
+    if biggest == story_id:
+        conn.execute(update(storylines).where(storylines.c.id == summary.storyline_id)
+                     .values(title=summary.headline))
+
+
 def save_summary(conn: Connection, story_id: int, members_hash: str,
                  summary: StorySummary) -> None:
     conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
@@ -165,6 +180,7 @@ def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = N
                                                  e.precision != "month"))
         with db.begin() as conn:
             save_summary(conn, sid, members_hash, summary)
+            name_storyline(conn, sid, summary)
         report.written += 1
         report.sentences += summary.checked_sentences
         report.supported += summary.supported_sentences
