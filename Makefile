@@ -45,6 +45,8 @@ bench: install
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_embed.py
 	$(BIN)/python bench/bench_cluster.py
+	$(BIN)/python bench/bench_write.py
+	$(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -279,12 +279,12 @@ def standin_main(args: argparse.Namespace) -> None:
 # --- the benchmark --------------------------------------------------------------------------
 
 
-def start_server(target: str, port: int, env: dict[str, str], log: Path, workers: int
+def start_server(target: str, port: int, env: dict[str, str], log: Path, workers: int | None
                  ) -> subprocess.Popen[bytes]:
     if target == "serve":
         cmd = [sys.executable, "-m", "storyline", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--no-worker"]
-        cmd += ["--workers", str(workers)] if workers > 1 else []
+        cmd += ["--workers", str(workers)] if workers is not None else []
     elif target == "standin":
         cmd = [sys.executable, __file__, "--standin-child", "--port", str(port)]
     else:
@@ -390,8 +390,9 @@ def main() -> None:
     ap.add_argument("--target-cmd", default="serve", metavar="CMD",
                     help="'serve' (storyline serve, the default), 'standin' (a trivial app over "
                          "the same corpus, to check the harness) or a command line with {port}")
-    ap.add_argument("--workers", type=int, default=1,
-                    help="server processes (storyline serve --workers N; default 1)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="server processes (storyline serve --workers N; default: serve's "
+                         "own default, the web_workers setting: one per core, at most 2)")
     ap.add_argument("--keep-server", action="store_true",
                     help="print the server's address and wait for Enter before stopping it "
                          "(to attach a profiler)")

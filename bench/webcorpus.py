@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-CORPUS_VERSION = "1"
+CORPUS_VERSION = "2"  # 2: stored story pages (migration 0005)
 MAX_AGE_DAYS = 3
 SPAN_DAYS = 30
 EVAL = REPO.parent / "shared" / "data" / "eval"
@@ -177,6 +177,16 @@ def ensure_corpus(n_stories: int = 10_000, *, force: bool = False, seed: int = 0
         tmp.replace(path)
         os.utime(path)
         built = True
+    else:
+        # Stored story pages from another version of the web code are rendered again (as
+        # `storyline serve` does in the background); the file keeps its age.
+        from storyline.web.stored import render_missing
+
+        stat = path.stat()
+        engine = create_engine(f"sqlite:///{path}")
+        if render_missing(engine, batch=1000):
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        engine.dispose()
     seconds = time.perf_counter() - t0
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
@@ -205,6 +215,7 @@ def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
         storylines,
         substories,
     )
+    from storyline.web.stored import render_missing
     ws = _summary_schema()
     Conflict, ConflictClaim, ExternalLink, Image = (
         ws.Conflict, ws.ConflictClaim, ws.ExternalLink, ws.Image)
@@ -387,6 +398,9 @@ def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
             for k in range(0, len(rows), 5000):
                 conn.execute(insert(table), rows[k:k + 5000])
         conn.commit()
+        # The stored story pages, as `storyline serve` renders them for summaries written
+        # without (storyline/web/stored.py; the writer stores them as it writes).
+        render_missing(engine, batch=1000)
         conn.exec_driver_sql("ANALYZE")  # planner statistics, as a long-lived database has
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.commit()

@@ -74,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_model", str, "", "Model name sent to the LLM endpoint."),
     Setting("web_host", str, "127.0.0.1", "Address `storyline serve` listens on."),
     Setting("web_port", int, 8000, "Port `storyline serve` listens on."),
+    Setting("web_workers", int, 0, "Web server processes of `storyline serve` (each with "
+            "its own page cache; the background worker runs once, in the parent): 0 means "
+            "one per CPU core, at most 2."),
     Setting("worker_interval", int, 300, "Seconds between two cycles of the background worker "
             "(fetch due feeds, cluster, write)."),
     Setting("max_request_bytes", int, 2 * 1024 * 1024, "Largest request body the web reader "

@@ -25,7 +25,7 @@ def seed_story():  # type: ignore[no-untyped-def]
         articles.append(StoryArticle(
             id=i, title=parsed.title, text=parsed.text, outlet=parsed.outlet or f"Outlet {i}",
             published=datetime(2026, 2, 18, 9, tzinfo=UTC), image_caption=parsed.image_caption,
-            image_credit=parsed.image_credit))
+            image_credit=parsed.image_credit, title_inferred="title" in parsed.inferred))
     return articles, ExtractiveWriter().write(articles)
 
 

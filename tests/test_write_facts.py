@@ -136,3 +136,21 @@ def test_lexrank_baseline_prefers_the_central_sentence_and_keeps_the_budget() ->
     assert len(summary.split()) < 25
     assert central_title(["Bank raises rates", "Central bank raises interest rates",
                           "Weekend football"], lex.tfidf) == "Central bank raises interest rates"
+
+
+def test_titles_lose_outlet_suffixes_but_keep_their_own_dashes() -> None:
+    from storyline.write.extractive import _clean_title, _shorten
+
+    assert _clean_title("Talks resume in Geneva | Reuters", None) == "Talks resume in Geneva"
+    assert _clean_title("Talks resume in Geneva - The Hill", "The Hill") == \
+        "Talks resume in Geneva"
+    kept = "Trump gets another travel ban defeat — and the clock is ticking"
+    assert _clean_title(kept, "Vox") == kept
+    assert _clean_title("BREAKING: Quake hits Marova", None) == "Quake hits Marova"
+    long = ("Senator says reports he called slavery a necessary evil are the definition "
+            "of fake news — here's his original quote in full")
+    assert _shorten(long) == ("Senator says reports he called slavery a necessary evil are "
+                              "the definition of fake news")
+    words = "word " * 30
+    cut = _shorten(words.strip())
+    assert len(cut) <= 90 and cut.endswith("…")

@@ -35,7 +35,8 @@ def seed_articles() -> list[StoryArticle]:
         parsed = parse_plain_text((SEEDS / name).read_text(encoding="utf-8"))
         articles.append(StoryArticle(
             id=i, title=parsed.title, text=parsed.text, outlet=parsed.outlet or f"Outlet {i}",
-            published=datetime(2026, 2, 18, 9, tzinfo=UTC)))
+            published=datetime(2026, 2, 18, 9, tzinfo=UTC),
+            title_inferred="title" in parsed.inferred))
     return articles
 
 

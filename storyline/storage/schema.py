@@ -189,6 +189,7 @@ stories = Table(
     Index("ix_stories_last_time", "last_time"),
     Index("ix_stories_storyline", "storyline_id"),
     Index("ix_stories_status", "status"),
+    Index("ix_stories_updated_at", "updated_at"),  # migration 0005
 )
 
 substories = Table(
@@ -240,4 +241,11 @@ story_summaries = Table(
     Column("support_rate", Float, nullable=False),
     Column("summary", Text, nullable=False),  # StorySummary as JSON
     Column("written_at", UTCDateTime, nullable=False),
+    # The story page rendered on write (migration 0005, storyline/web/stored.py); NULL,
+    # or another page_version than the running code's, means "render on request".
+    Column("page_html", Text),
+    Column("page_json", Text),
+    Column("page_version", String(32)),
+    Column("page_own_substories", Boolean),
+    Index("ix_story_summaries_written_at", "written_at"),
 )

@@ -36,6 +36,13 @@ def refused(exc: WriteRefused) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
 
+@router.get("/health", summary="Health",
+            description="Whether the server answers: {\"status\": \"ok\"}. Touches no "
+                        "database (a liveness check).")
+async def api_health() -> Response:
+    return json_response(b'{"status":"ok"}')
+
+
 @router.get("/top", summary="Top Headlines",
             description="Stories ranked by distinct outlets, article velocity and recency "
                         "(measured against the newest story), one page at a time: each with "

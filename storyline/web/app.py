@@ -3,6 +3,7 @@ security middleware and error pages."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response as StarletteResponse
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from storyline import __version__
 from storyline.settings import Settings
@@ -20,10 +23,32 @@ from storyline.web.render import render
 from storyline.web.security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Browsers keep /static files an hour, then revalidate (ETag / Last-Modified).
+STATIC_CACHE_CONTROL = "public, max-age=3600"
 
 _TITLES = {400: "Bad request", 401: "Admin token required", 403: "Forbidden",
            404: "Not found", 405: "Method not allowed", 413: "Request too large",
            500: "Something went wrong"}
+
+
+class CachedStaticFiles(StaticFiles):
+    """StaticFiles with a ``Cache-Control`` header."""
+
+    async def get_response(self, path: str, scope: Scope) -> StarletteResponse:
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            response.headers["Cache-Control"] = STATIC_CACHE_CONTROL
+        return response
+
+
+def tune_gc() -> None:
+    """Garbage collector settings for a server process, once its app is built: what was
+    allocated at startup (modules, templates, the app) is moved out of the collector's
+    reach (``gc.freeze``), and young collections run every 20,000 allocations instead of
+    700. Measured: the cyclic collector took a quarter of a story page's CPU time."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def is_api(request: Request) -> bool:
@@ -52,7 +77,7 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     app.state.engine = engine
     app.state.reader = Reader(settings, engine, cache_ttl=cache_ttl)
     app.add_middleware(SecurityMiddleware, max_body=settings.max_request_bytes)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(feeds.router)
     app.include_router(api.router)
@@ -95,4 +120,6 @@ def app_from_env() -> FastAPI:
     from storyline.storage import open_database
 
     settings = load_settings()
-    return create_app(settings, open_database(settings))
+    app = create_app(settings, open_database(settings))
+    tune_gc()
+    return app

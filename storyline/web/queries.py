@@ -180,6 +180,39 @@ _SUBSTORIES = (
 )
 
 
+# The story page from its stored rendering (storyline/web/stored.py): the story row's
+# live fields, its storyline, and the summary's stored page in one format (one query).
+_STORED_COLUMNS = (
+    stories.c.id, stories.c.status, stories.c.members_hash, stories.c.article_count,
+    stories.c.outlet_count, stories.c.first_time, stories.c.last_time,
+    stories.c.storyline_id, storylines.c.title.label("storyline_title"),
+    storylines.c.story_count.label("storyline_story_count"),
+    story_summaries.c.members_hash.label("summary_members_hash"),
+    story_summaries.c.written_at.label("summary_written_at"),
+    story_summaries.c.headline.label("summary_headline"),
+    story_summaries.c.page_version, story_summaries.c.page_own_substories,
+)
+_HAS_SUBSTORIES = (select(substories.c.id).where(substories.c.story_id == stories.c.id)
+                   .exists().label("has_substories"))
+STORED_PAGE = {
+    fmt: (select(*_STORED_COLUMNS, _HAS_SUBSTORIES, column.label("page"))
+          .outerjoin(storylines, storylines.c.id == stories.c.storyline_id)
+          .join(story_summaries, story_summaries.c.story_id == stories.c.id)
+          .where(stories.c.id == bindparam("story_id")))
+    for fmt, column in (("html", story_summaries.c.page_html),
+                        ("json", story_summaries.c.page_json))
+}
+
+
+def storyline_ref(row: Any) -> dict[str, Any] | None:
+    """The story's storyline as the page shows it (``row`` from ``resolve_story`` or
+    ``STORED_PAGE``)."""
+    if row.storyline_id is None:
+        return None
+    return {"id": row.storyline_id, "title": row.storyline_title,
+            "story_count": row.storyline_story_count}
+
+
 def resolve_story(conn: Connection, story_id: int) -> tuple[Any | None, int | None]:
     """(row, None) for a live story, (None, target id) for a merged one, (None, None).
     The row carries the storyline's title and the stored summary (one query)."""
@@ -251,9 +284,7 @@ def story_page(conn: Connection, row: Any) -> dict[str, Any]:
         "related": related,
         "external_links": summary.get("external_links") or [],
         "conflicts": summary.get("conflicts") or [],
-        "storyline": ({"id": row.storyline_id, "title": row.storyline_title,
-                       "story_count": row.storyline_story_count}
-                      if row.storyline_id is not None else None),
+        "storyline": storyline_ref(row),
         "support_rate": summary.get("support_rate"),
         "checked_sentences": summary.get("checked_sentences", 0),
         "supported_sentences": summary.get("supported_sentences", 0),

@@ -1,29 +1,30 @@
-"""The reader's data service: each page's data, and its rendered HTML/JSON/Atom bytes,
-computed once per content version and served from the in-process cache. A miss costs
-one trip to the threadpool (data and rendering together); a hit, a dict lookup."""
+"""The reader's data service: each page's rendered HTML/JSON/Atom bytes, computed once per
+content version and served from the in-process cache. A miss costs one trip to the
+threadpool; a hit, a dict lookup.
+
+Only rendered bytes are cached, never the page data behind them (thousands of small
+objects per story page that the cyclic garbage collector would walk again and again).
+A story page that misses the cache is assembled from its stored rendering when it has a
+current one (``storyline.web.stored``: one query, no template work for the summary),
+else rendered from the summary as before."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from storyline.jsonutil import json_default
 from storyline.settings import Settings
-from storyline.web import atom, queries
+from storyline.web import atom, queries, stored
 from storyline.web.cache import PageCache
-from storyline.web.render import render
+from storyline.web.render import render, to_json
+
+__all__ = ["Format", "Lookup", "Reader", "View", "to_json"]
 
 ATOM_ENTRIES = 50
 Format = Literal["html", "json", "atom"]
-
-
-def to_json(data: Any) -> bytes:
-    return json.dumps(data, default=json_default, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,17 +69,20 @@ class Reader:
 
         return self.cache.get_sync(("top", page), build)
 
-    def story(self, story_id: int) -> Lookup:
-        def build() -> Lookup:
-            with self.engine.connect() as conn:
-                row, target = queries.resolve_story(conn, story_id)
-                if target is not None:
-                    return Lookup("merged", target=target)
-                if row is None:
-                    return Lookup("missing")
-                return Lookup("ok", queries.story_page(conn, row))
-
-        return self.cache.get_sync(("story", story_id), build)
+    def story_page(self, story_id: int, fmt: Format, *, use_stored: bool = True) -> View:
+        """A story page in ``fmt`` (html or json), built now: from its stored rendering
+        when there is a current one (``use_stored``), else from the summary."""
+        with self.engine.connect() as conn:
+            body = stored.stored_page(conn, story_id, fmt) if use_stored else None
+            if body is not None:
+                return View("ok", body)
+            row, target = queries.resolve_story(conn, story_id)
+            if target is not None:
+                return View("merged", target=target)
+            if row is None:
+                return View("missing")
+            page = queries.story_page(conn, row)
+        return View("ok", stored.page_on_request(page, fmt))
 
     def storyline(self, storyline_id: int) -> Lookup:
         def build() -> Lookup:
@@ -103,16 +107,8 @@ class Reader:
         return await self._view(("top", page, fmt), build)
 
     async def story_view(self, story_id: int, fmt: Format) -> View:
-        def build() -> View:
-            found = self.story(story_id)
-            if found.data is None:
-                return View(found.kind, target=found.target)
-            if fmt == "json":
-                return View("ok", to_json(found.data))
-            return View("ok", render("story.html", story=found.data, nav="story",
-                                     standalone=False).encode("utf-8"))
-
-        return await self._view(("story", story_id, fmt), build)
+        return await self._view(("story", story_id, fmt),
+                                lambda: self.story_page(story_id, fmt))
 
     async def storyline_view(self, storyline_id: int, fmt: Format, base_url: str = "") -> View:
         base = base_url.rstrip("/")

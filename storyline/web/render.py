@@ -3,6 +3,7 @@ standalone HTML rendering of a story summary (``storyline stories summary --html
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
+
+from storyline.jsonutil import json_default
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -117,6 +120,12 @@ def environment() -> Environment:
                        http_links=http_links)
     env.globals["source_indices"] = source_indices
     return env
+
+
+def to_json(data: Any) -> bytes:
+    """Compact UTF-8 JSON, as every ``/api`` page is sent."""
+    return json.dumps(data, default=json_default, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def render(template: str, **context: Any) -> str:

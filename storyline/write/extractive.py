@@ -21,6 +21,7 @@ from datetime import date
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from storyline.embed import Embedder
 from storyline.temporal import resolve_mentions, split_sentences
@@ -123,6 +124,34 @@ def _title_case(phrase: str) -> str:
     words = phrase.split()
     return " ".join(w if (i and w in small) or w[:1].isupper() else (w[:1].upper() + w[1:])
                     for i, w in enumerate(words))
+
+
+def _clean_title(title: str, outlet: str | None) -> str:
+    """Without "BREAKING:"-style prefixes or the outlet's name after a separator
+    ("… | Reuters", "… - The Hill"): a separator followed by anything else (an em dash
+    and the rest of the headline) stays."""
+    title = _HEADLINE_PREFIX.sub("", " ".join(title.split())).strip()
+    m = _OUTLET_SUFFIX.search(title)
+    if m:
+        tail = m.group(0).strip(" |–—-").strip()
+        names = {n.lower() for n in (outlet,) if n}
+        if title[m.start():].lstrip().startswith("|") or tail.lower() in names or \
+                tail.lower().replace(" ", "") in {n.replace(" ", "") for n in names}:
+            title = title[: m.start()].strip()
+    return title
+
+
+def _shorten(title: str) -> str:
+    """At most MAX_HEADLINE characters, cut at the last natural break that leaves a
+    headline of some substance ("Main claim — aside" -> "Main claim"), else at a word."""
+    if len(title) <= MAX_HEADLINE:
+        return title
+    head = title[: MAX_HEADLINE + 1]
+    for sep in (" — ", " – ", " - ", ": ", "; ", ", "):
+        cut = head.rfind(sep)
+        if cut >= 40:
+            return title[:cut].rstrip(" ,;:")
+    return title[:MAX_HEADLINE].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def _localized(headline: str, places: list[list[str]], n_sources: int) -> str:
@@ -401,19 +430,29 @@ class ExtractiveWriter:
         return " and ".join(_title_case(t) for t in texts)
 
     def _headline(self, originals: list[StoryArticle]) -> str:
-        """The most central title (outlet suffix and shouting prefixes removed), with the
-        event's place added when most sources name it and the title does not."""
-        titles = [_HEADLINE_PREFIX.sub("", _OUTLET_SUFFIX.sub("", " ".join(a.title.split())))
-                  .strip() for a in originals if a.title.strip()]
+        """The most central title — TF-IDF cosine to the mean of the titles, IDF from the
+        story's own text — among the titles the outlets gave (a title inferred from a
+        first sentence only when none was given), outlet suffix and shouting prefix
+        removed, shortened at a natural break to at most 90 characters; then the event's
+        place added when most sources name it and the title does not."""
+        given = [a for a in originals if a.title.strip() and not a.title_inferred]
+        titles = [_clean_title(a.title, a.outlet)
+                  for a in (given or [a for a in originals if a.title.strip()])]
+        titles = [t for t in titles if t]
         if not titles:
             return "Untitled story"
-        short = [t for t in titles if len(t) <= MAX_HEADLINE] or [
-            t[: MAX_HEADLINE].rsplit(" ", 1)[0] for t in titles]
-        if len(short) == 1:
-            best = short[0]
-        else:
-            vecs = self.embedder.encode(short)
-            best = short[int(np.argmax(vecs @ vecs.mean(0)))]
+        if not given:  # first sentences: the short ones read as headlines
+            titles = [t for t in titles if len(t) <= MAX_HEADLINE] or titles
+        best = titles[0]
+        if len(set(titles)) > 1:
+            tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+            try:
+                tfidf.fit(titles + [a.text for a in originals])
+                m = tfidf.transform(titles).toarray()
+                best = titles[int(np.argmax(m @ m.mean(axis=0)))]
+            except ValueError:  # nothing but stopwords
+                pass
+        best = _shorten(best)
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
         sample = originals[::step]

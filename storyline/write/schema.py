@@ -23,6 +23,7 @@ class StoryArticle:
     image_credit: str | None = None
     duplicate_of: int | str | None = None
     links: list[str] = field(default_factory=list)  # links inside its main text
+    title_inferred: bool = False  # no title was given: it is the first sentence
 
 
 @dataclass(slots=True)

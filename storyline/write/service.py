@@ -64,7 +64,7 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
         select(articles.c.id, articles.c.title, articles.c.text, articles.c.outlet,
                articles.c.url, articles.c.published, articles.c.fetched_at,
                articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
-               articles.c.duplicate_of, articles.c.links)
+               articles.c.duplicate_of, articles.c.links, articles.c.inferred_fields)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .where(story_members.c.story_id == story_id)
         .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
@@ -72,7 +72,8 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
     return [StoryArticle(id=r.id, title=r.title, text=r.text, outlet=r.outlet, url=r.url,
                          published=r.published or r.fetched_at, image_url=r.image_url,
                          image_caption=r.image_caption, image_credit=r.image_credit,
-                         duplicate_of=r.duplicate_of, links=json.loads(r.links or "[]"))
+                         duplicate_of=r.duplicate_of, links=json.loads(r.links or "[]"),
+                         title_inferred="title" in json.loads(r.inferred_fields or "[]"))
             for r in rows]
 
 
@@ -138,12 +139,22 @@ def name_storyline(conn: Connection, story_id: int, summary: StorySummary) -> No
 
 def save_summary(conn: Connection, story_id: int, members_hash: str,
                  summary: StorySummary) -> None:
+    # The story page is rendered now, once, and stored with the summary, so the web
+    # reader serves it without rendering (storyline/web/stored.py); not on a database
+    # older than migration 0005 (which has nowhere to keep it).
+    from storyline.web.stored import page_columns, render_for_storage
+
+    doc = json.dumps(summary.to_dict(), default=json_default, ensure_ascii=False)
+    written_at = datetime.now(UTC)
+    pages = (render_for_storage(conn, story_id, members_hash=members_hash,
+                                headline=summary.headline, summary_json=doc,
+                                written_at=written_at)
+             if page_columns(conn) else {})
     conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
     conn.execute(insert(story_summaries).values(
         story_id=story_id, members_hash=members_hash, writer=summary.writer,
         headline=summary.headline, support_rate=summary.support_rate,
-        summary=json.dumps(summary.to_dict(), default=json_default, ensure_ascii=False),
-        written_at=datetime.now(UTC),
+        summary=doc, written_at=written_at, **pages,
     ))
 
 
