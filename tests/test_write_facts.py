@@ -154,3 +154,21 @@ def test_titles_lose_outlet_suffixes_but_keep_their_own_dashes() -> None:
     words = "word " * 30
     cut = _shorten(words.strip())
     assert len(cut) <= 90 and cut.endswith("…")
+
+
+def test_timeline_cites_only_sources_that_support_the_entry() -> None:
+    when = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday: "on Sunday" is 1 March
+    articles = [
+        StoryArticle(1, "Bridge collapses", "The bridge over the Vessa river collapsed on "
+                     "Sunday, injuring four people, regional officials said in a statement.",
+                     "A", None, when),
+        StoryArticle(2, "Club news", "The football club in the regional capital announced "
+                     "its new head coach on Sunday after a long and difficult search.", "B",
+                     None, when),
+        StoryArticle(3, "Vessa bridge falls", "Regional officials said in a statement that "
+                     "the bridge over the Vessa river collapsed on Sunday, injuring four.",
+                     "C", None, when),
+    ]
+    timeline = ExtractiveWriter().write(articles).timeline
+    entry = next(e for e in timeline if str(e.date) == "2026-03-01")
+    assert "bridge" in entry.text and entry.citations == [1, 3]

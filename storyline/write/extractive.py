@@ -53,6 +53,7 @@ BACKGROUND_DAYS = 60  # a sentence about a date this long before its article is 
 MAX_HEADLINE = 90
 CANDIDATE_CAP, MIN_PER_ARTICLE = 600, 6  # candidate sentences of a big story
 PLACE_SAMPLE = 24  # leads read to find where the event happens
+TITLE_WEIGHT = 0.3  # how much a sentence's likeness to the outlets' titles adds
 SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
 MIN_BUDGET = 40
@@ -201,7 +202,7 @@ class ExtractiveWriter:
             vecs = self.embedder.encode([c.text for c in cands])
             summary.sections = self._sections(cands, vecs, originals, summary)
             summary.conflicts = find_conflicts([(c.source, c.text) for c in cands], vecs)
-        summary.timeline = self._timeline(originals)
+        summary.timeline = self._verified_timeline(self._timeline(originals), originals)
         index = {a.id: i + 1 for i, a in enumerate(originals)}
         summary.related = [
             RelatedArticle(a.id, a.outlet, a.title, a.url, a.published, index.get(a.id),
@@ -218,7 +219,25 @@ class ExtractiveWriter:
         return summary
 
     # ---- parts ----------------------------------------------------------------------
+    @staticmethod
+    def _about_titles(cands: list[_Cand], originals: list[StoryArticle]) -> np.ndarray:
+        """How much each candidate says what the outlets' titles say (TF-IDF cosine to
+        the titles, averaged; 0–1): the titles name the story's news."""
+        titles = [a.title for a in originals if a.title.strip() and not a.title_inferred]
+        if not titles:
+            return np.zeros(len(cands))
+        try:
+            tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(
+                [c.text for c in cands] + titles)
+        except ValueError:  # nothing but stopwords
+            return np.zeros(len(cands))
+        about = (tfidf.transform([c.text for c in cands])
+                 @ tfidf.transform(titles).T).toarray().mean(axis=1)
+        return np.asarray(about / (float(about.max()) or 1.0))
+
     def _centrality(self, cands: list[_Cand], vecs: np.ndarray) -> np.ndarray:
+        """Closeness to the story centre, corroboration by other outlets, a little lead
+        position."""
         per_source: dict[int, list[int]] = {}
         for i, c in enumerate(cands):
             per_source.setdefault(c.source, []).append(i)
@@ -237,7 +256,9 @@ class ExtractiveWriter:
 
     def _sections(self, cands: list[_Cand], vecs: np.ndarray, originals: list[StoryArticle],
                   summary: StorySummary) -> list[Section]:
-        score = self._centrality(cands, vecs)
+        score = self._centrality(cands, vecs)  # ranks sub-topics
+        # Within a section, sentences that say what the titles say come first.
+        pick = score + TITLE_WEIGHT * self._about_titles(cands, originals)
         pool = list(np.argsort(-score)[: min(len(cands), 60)])
         if len(pool) >= 2:
             labels = AgglomerativeClustering(
@@ -273,7 +294,7 @@ class ExtractiveWriter:
                 # Central, and bringing names the summary has not given yet (who else
                 # took part) rather than a third wording of the same claim.
                 bonus = NAME_BONUS if picked else 0.0
-                values = {i: float(score[i]) + bonus * min(len(names[i] - named), 2)
+                values = {i: float(pick[i]) + bonus * min(len(names[i] - named), 2)
                           for i in left}
                 idx = max(left, key=values.__getitem__)
                 left = [i for i in left if i != idx
@@ -460,6 +481,23 @@ class ExtractiveWriter:
         places = [tag.places for tag in self.tagger.tag(leads)]
         return _localized(best, places, len(sample))
 
+    def _verified_timeline(self, entries: list[TimelineEntry],
+                           originals: list[StoryArticle]) -> list[TimelineEntry]:
+        """An entry's text comes from its first source; each other source that mentions
+        the date keeps its citation only when the verifier finds the text supported by
+        that source alone."""
+        checks = [(k, c) for k, e in enumerate(entries) for c in e.citations[1:]]
+        if not checks:
+            return entries
+        sources = [Source(i + 1, a.text, a.published) for i, a in enumerate(originals)]
+        verdicts = self.verifier.check_many([(entries[k].text, [c]) for k, c in checks],
+                                            sources)
+        backed = {(k, c) for (k, c), v in zip(checks, verdicts, strict=True)
+                  if v.supported and v.citations == [c]}
+        for k, e in enumerate(entries):
+            e.citations = e.citations[:1] + [c for c in e.citations[1:] if (k, c) in backed]
+        return entries
+
     def _image(self, originals: list[StoryArticle]) -> Image | None:
         best: tuple[int, Image] | None = None
         for i, a in enumerate(originals):
@@ -479,7 +517,7 @@ class ExtractiveWriter:
             text = a.text + ("\n" + a.image_caption if a.image_caption else "")
             for m in resolve_mentions(text, a.published):
                 sentence = " ".join(m.sentence.split())
-                if not _usable(sentence) and len(sentence.split()) > MAX_WORDS:
+                if not _usable(sentence):  # fragments and run-ons make poor entries
                     continue
                 key = (m.date, m.precision)
                 if key in entries:
