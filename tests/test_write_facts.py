@@ -172,3 +172,19 @@ def test_timeline_cites_only_sources_that_support_the_entry() -> None:
     timeline = ExtractiveWriter().write(articles).timeline
     entry = next(e for e in timeline if str(e.date) == "2026-03-01")
     assert "bridge" in entry.text and entry.citations == [1, 3]
+
+
+def test_headline_prefers_a_title_that_fits_over_one_cut_mid_phrase() -> None:
+    when = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    long = ("Biologists call on the administration to overturn rules that cut science out "
+            "of endangered species decisions across the country")
+    articles = [
+        StoryArticle(1, long, "Biologists asked the administration to overturn the rules "
+                     "on endangered species decisions, saying science was cut out.", "A",
+                     None, when),
+        StoryArticle(2, "Administration to overturn endangered species rules",
+                     "The administration will overturn rules on endangered species "
+                     "decisions, officials said on Monday.", "B", None, when),
+    ]
+    headline = ExtractiveWriter().write(articles).headline
+    assert headline == "Administration to overturn endangered species rules"

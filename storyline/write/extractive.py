@@ -464,16 +464,20 @@ class ExtractiveWriter:
             return "Untitled story"
         if not given:  # first sentences: the short ones read as headlines
             titles = [t for t in titles if len(t) <= MAX_HEADLINE] or titles
-        best = titles[0]
+        ranked = titles
         if len(set(titles)) > 1:
             tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True)
             try:
                 tfidf.fit(titles + [a.text for a in originals])
                 m = tfidf.transform(titles).toarray()
-                best = titles[int(np.argmax(m @ m.mean(axis=0)))]
+                order = np.argsort(-(m @ m.mean(axis=0)), kind="stable")
+                ranked = [titles[int(i)] for i in order]
             except ValueError:  # nothing but stopwords
                 pass
-        best = _shorten(best)
+        # The most central title that fits (whole, or cut at a natural break); a cut
+        # mid-phrase ("…") only when none does.
+        fitting = [_shorten(t) for t in ranked]
+        best = next((t for t in fitting if not t.endswith("…")), fitting[0])
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
         sample = originals[::step]
