@@ -438,7 +438,8 @@ def main() -> None:
         ready = wait_ready(base, server, log, timeout=120)
         baseline, static = pick_baseline(base), pick_static(base)
         procs = len(proc_tree(server.pid))
-        print(f"server: {args.target_cmd} ({procs} process{'es' if procs > 1 else ''}) on {base}, ready in {ready:.1f} s; baseline "
+        print(f"server: {args.target_cmd} ({procs} process{'es' if procs > 1 else ''} in its tree: "
+              f"the parent, its server processes and helpers) on {base}, ready in {ready:.1f} s; baseline "
               f"{baseline[0] if baseline else None} ({baseline[1] if baseline else '-'}); "
               f"load generator: {args.loadgen} ({args.connections} connections"
               f"{', 1 thread' if args.loadgen == 'wrk' else ', one asyncio process'}); "
