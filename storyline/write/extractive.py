@@ -63,7 +63,6 @@ _DANGLING = re.compile(
     r"those|his|her|their|its|there|here|such|both|the two|the latter|the former)\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
 NAME_BONUS = 0.08  # per name (at most two) a section's later sentence adds to the summary
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
