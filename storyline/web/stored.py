@@ -33,7 +33,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Engine, and_, bindparam, inspect, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
 from storyline import __version__
 from storyline.storage.schema import story_summaries
@@ -126,12 +126,6 @@ def stored_page(conn: Connection, story_id: int, fmt: str) -> bytes | None:
 
 
 # --- storing ------------------------------------------------------------------------
-
-
-def page_columns(conn: Connection) -> bool:
-    """Whether the database has the stored-page columns (migration 0005). Asked once per
-    summary written (microseconds on SQLite, a catalog query on PostgreSQL)."""
-    return "page_version" in {c["name"] for c in inspect(conn).get_columns("story_summaries")}
 
 
 def render_for_storage(conn: Connection, story_id: int, *, members_hash: str,

@@ -140,16 +140,14 @@ def name_storyline(conn: Connection, story_id: int, summary: StorySummary) -> No
 def save_summary(conn: Connection, story_id: int, members_hash: str,
                  summary: StorySummary) -> None:
     # The story page is rendered now, once, and stored with the summary, so the web
-    # reader serves it without rendering (storyline/web/stored.py); not on a database
-    # older than migration 0005 (which has nowhere to keep it).
-    from storyline.web.stored import page_columns, render_for_storage
+    # reader serves it without rendering (storyline/web/stored.py).
+    from storyline.web.stored import render_for_storage
 
     doc = json.dumps(summary.to_dict(), default=json_default, ensure_ascii=False)
     written_at = datetime.now(UTC)
-    pages = (render_for_storage(conn, story_id, members_hash=members_hash,
-                                headline=summary.headline, summary_json=doc,
-                                written_at=written_at)
-             if page_columns(conn) else {})
+    pages = render_for_storage(conn, story_id, members_hash=members_hash,
+                               headline=summary.headline, summary_json=doc,
+                               written_at=written_at)
     conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
     conn.execute(insert(story_summaries).values(
         story_id=story_id, members_hash=members_hash, writer=summary.writer,
