@@ -8,9 +8,11 @@ out of the candidate index); then the dated articles follow in date order.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storyline.cluster.engine import ClusterEngine, EngineConfig
 from storyline.cluster.model import PairModel
@@ -54,9 +56,9 @@ class EvalResult:
         return self.counts["items"] / total if total else 0.0
 
 
-def load_jsonl(path: Path) -> list[EvalArticle]:
-    out: list[EvalArticle] = []
-    seen: set[str] = set()
+def read_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSON-lines evaluation file; a file that cannot be read
+    or a line that is not a JSON object is an ``EvalInputError`` naming the place."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -64,6 +66,13 @@ def load_jsonl(path: Path) -> list[EvalArticle]:
     for n, obj in json_objects(text):
         if isinstance(obj, str):
             raise EvalInputError(f"{path}:{n}: {obj}")
+        yield n, obj
+
+
+def load_jsonl(path: Path) -> list[EvalArticle]:
+    out: list[EvalArticle] = []
+    seen: set[str] = set()
+    for n, obj in read_objects(path):
         if not isinstance(obj.get("id"), str) or not isinstance(obj.get("story"), str):
             raise EvalInputError(f"{path}:{n}: needs string fields \"id\" and \"story\"")
         if obj["id"] in seen:

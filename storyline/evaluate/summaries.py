@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyline.evaluate.harness import EvalInputError, load_jsonl
-from storyline.jsonutil import json_objects
+from storyline.evaluate.harness import EvalInputError, load_jsonl, read_objects
 from storyline.write.extractive import ExtractiveWriter
 from storyline.write.schema import StoryArticle, StorySummary
 
@@ -44,13 +43,7 @@ def summary_text(summary: StorySummary) -> str:
 
 def load_references(path: Path) -> list[dict[str, Any]]:
     out = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalInputError(f"{path}: cannot read: {exc}") from None
-    for n, obj in json_objects(text):
-        if isinstance(obj, str):
-            raise EvalInputError(f"{path}:{n}: {obj}")
+    for n, obj in read_objects(path):
         if not isinstance(obj.get("article_ids"), list):
             raise EvalInputError(f"{path}:{n}: needs \"story\" and \"article_ids\"")
         out.append(obj)
