@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyline.embed import embedding_text
+from storyline.numwords import SMALL
 
 __all__ = [
     "ENTITY_TYPES",
@@ -82,35 +83,7 @@ def normalize_entity(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- numbers
-_WORDS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
-_WORDS["dozen"] = 12
+_WORDS = {**SMALL, "dozen": 12}
 _SCALES = {
     "hundred": 100,
     "thousand": 1_000,

@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from storyline.numwords import NUMBER_WORDS
+
 __all__ = ["TimeMention", "resolve_mentions", "split_sentences"]
 
 
@@ -52,13 +54,8 @@ _WEEKDAYS = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
     "friday": 4, "saturday": 5, "sunday": 6,
 }
-_NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "several": 0, "few": 0, "many": 0,
-}
+_NUMBERS = {"a": 1, "an": 1, **{w: v for w, v in NUMBER_WORDS.items() if v},
+            "several": 0, "few": 0, "many": 0}
 
 # any month spelling (full, abbreviated, abbreviated with a dot)
 _MON = (

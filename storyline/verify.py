@@ -37,6 +37,7 @@ from datetime import date, datetime
 import numpy as np
 
 from storyline.embed import Embedder
+from storyline.numwords import SMALL, TENS
 from storyline.signals import SignalExtractor, normalize_entity, normalize_number
 from storyline.temporal import TimeMention, resolve_mentions, split_sentences
 
@@ -91,14 +92,8 @@ _NUMWORD = (
     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|dozen"
 )
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
-}
-_UNITS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9,
-}
+_TENS = TENS
+_UNITS = {w: v for w, v in SMALL.items() if 1 <= v <= 9}
 _TENS_RE = re.compile(
     r"\b(" + "|".join(_TENS) + r")(?:[-\s](" + "|".join(_UNITS) + r"))?\b", re.IGNORECASE
 )

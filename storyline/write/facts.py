@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from storyline.numwords import NUMBER_WORDS
 from storyline.write.schema import Conflict, ConflictClaim, ExternalLink
 
 
@@ -29,13 +30,6 @@ def wordset(text: str) -> frozenset[str]:
 __all__ = ["Quantity", "external_links", "find_conflicts", "quantities", "registered_domain"]
 
 # ------------------------------------------------------------------------ quantities
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
-}
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # qualifier -> (low factor, high factor) of the interval the figure stands for
 _QUALIFIERS = {
@@ -48,7 +42,7 @@ _QUALIFIERS = {
 }
 _QUAL = "|".join(sorted((re.escape(q) for q in _QUALIFIERS), key=len, reverse=True))
 _NUM = (r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
-        + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)))
+        + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)))
 _QTY = re.compile(
     rf"(?<![\w$£€.,/-])(?:(?P<qual>{_QUAL})\s+)?(?P<num>{_NUM})"
     rf"(?:\s+(?P<scale>{'|'.join(_SCALES)}))?(?P<rest>(?:[\s-]+[A-Za-z][A-Za-z'-]*){{1,4}})",
@@ -102,9 +96,9 @@ def _value(num: str, scale: str | None) -> float | None:
     try:
         value = float(n)
     except ValueError:
-        if n not in _NUMBER_WORDS:
+        if n not in NUMBER_WORDS:
             return None
-        value = float(_NUMBER_WORDS[n])
+        value = float(NUMBER_WORDS[n])
     if scale:
         value *= _SCALES[scale.lower()]
     return value
