@@ -58,16 +58,17 @@ class LiveFeed:
         return Response(200, {"Content-Type": "application/rss+xml"}, body)
 
     def publish(self, seeds: list[tuple[str, str]], minutes: int) -> list[str]:
-        urls = []
+        urls, new = [], []
         for i, (name, title) in enumerate(seeds):
             path = f"/a/{name[:3]}.html"
             self.server.add(path, body=page(title, (SEEDS / name).read_text()),
                             headers={"Content-Type": "text/html; charset=utf-8"})
             url = self.server.url(path)
             urls.append(url)
-            with self._lock:
-                self.items.append(Item(link=url, title=title, guid=name, published=rfc822(
-                    base_time() + timedelta(minutes=minutes + i))))
+            new.append(Item(link=url, title=title, guid=name, published=rfc822(
+                base_time() + timedelta(minutes=minutes + i))))
+        with self._lock:  # all at once: a fetch sees none of them or all of them
+            self.items.extend(new)
         return urls
 
 
