@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -433,12 +434,20 @@ def _links(tree: HtmlElement, text: str, base: str | None, page_url: str | None)
     return list(found)
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def extract_html(
     html: str | bytes, url: str | None = None, *, content_type: str | None = None
 ) -> ExtractedPage | None:
-    """Main text and metadata of a page; None when no main text can be found."""
+    """Main text and metadata of a page; None when no main text can be found.
+
+    One extraction at a time per process: trafilatura and this module evaluate shared,
+    module-level lxml XPath objects, which are not thread-safe (two fetch threads crashed
+    the interpreter in _prepare_tree once). Parallel extraction uses processes."""
     try:
-        return _extract(html, url, content_type)
+        with _ONE_AT_A_TIME:
+            return _extract(html, url, content_type)
     except Exception:  # broken input must never stop a fetch run
         LOG.warning("extraction failed for %s", url, exc_info=True)
         return None
