@@ -73,8 +73,9 @@ class LiveFeed:
 
 
 def quick(settings: Settings, **extra: Any) -> Settings:
-    """Feeds may be re-checked every second; a cycle every second."""
-    return settings.replace(feed_min_interval=0, feed_default_interval=1, worker_interval=1,
+    """A cycle every second, and every feed due at every cycle (a feed interval equal to
+    the cycle's let a cycle that started a hair early skip the feed)."""
+    return settings.replace(feed_min_interval=0, feed_default_interval=0, worker_interval=1,
                             **extra)
 
 
