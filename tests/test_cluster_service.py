@@ -16,8 +16,8 @@ def lines(out: str) -> list[dict]:
 
 
 def ecb_subset(tmp_path: Path, topics: tuple[str, ...]) -> Path:
-    """ECB+ topics (each: two look-alike events) with one shared time: dates dropped, so
-    every article gets its import time, as undated articles do in production."""
+    """ECB+ topics (each: two look-alike events) with dates dropped: an undated imported
+    article's time is unknown, so time tells the look-alike events nothing apart."""
     rows = [json.loads(x) for x in (EVAL / "ecbplus-dev.jsonl").read_text().splitlines()]
     keep = [{**r, "published": None} for r in rows
             if r["story"].split(":")[1].split("_")[0] in topics]
@@ -54,6 +54,22 @@ def test_seeds_form_one_story_apart_from_other_events(cli, tmp_path: Path) -> No
     human = cli("stories", "show", str(seed_story[0])).output
     assert "4 articles" in human and "Storyline" in human
     assert cli("storylines", "list").output.strip()
+
+
+def test_an_undated_story_takes_undated_articles_in_a_later_run(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A story of undated articles has no last time: a later run, which loads only the
+    stories recent enough to take articles, must load it too."""
+    rows = [json.loads(x) for x in (EVAL / "ecbplus-dev.jsonl").read_text().splitlines()]
+    dated = tmp_path / "dated.jsonl"
+    dated.write_text(json.dumps(next(r for r in rows if r["published"])) + "\n")
+    cli("import", str(dated))
+    cli("import", str(SEEDS / SEED_FILES[0]))  # undated
+    cli("cluster")
+    cli("import", str(SEEDS / SEED_FILES[1]))  # undated, the same talks
+    assert "Clustered 1 articles" in cli("cluster").output
+    counts = sorted(s["article_count"] for s in
+                    lines(cli("stories", "list", "--json").output))
+    assert counts == [1, 2]
 
 
 def test_ecb_topics_are_separated(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -98,3 +98,22 @@ def test_seed_story_markdown_has_every_part(cli, seed_summary) -> None:  # type:
     for part in ("## Sources", "## Timeline", "## All related articles", "Support rate: 100%"):
         assert part in text, part
     assert text.count("\n## ") >= len(seed_summary["sections"]) + 3
+
+
+def test_undated_seed_files_join_the_dated_report(cli) -> None:  # type: ignore[no-untyped-def]
+    """`storyline import` of the seed folder as is: three files say no date, TRT's says
+    Feb 17, 2026. An undated file's time is unknown, not the import time (which is
+    months later), so the four reports still make one story, dated by TRT's report."""
+    out = cli("import", str(SEEDS)).output
+    assert "4 new articles" in out and "1 skipped" in out  # 002 is an aggregator page
+    cli("cluster")
+    assert "100.0%" in cli("write").output
+    stories = [json.loads(line) for line in cli("stories", "list", "--json").output.splitlines()]
+    assert [s["article_count"] for s in stories] == [4]
+    s = json.loads(cli("stories", "summary", str(stories[0]["id"]), "--json").output)
+    assert s["updated_at"].startswith("2026-02-17")
+    dated = [src for src in s["sources"] if src["published"]]
+    assert [src["published"][:10] for src in dated] == ["2026-02-17"]
+    assert "Witkoff" in s["headline"] and "progress" in s["headline"].lower()
+    # Undated articles anchor no relative dates: no entry dated by the import time.
+    assert all(e["date"] < "2026-03" for e in s["timeline"])

@@ -24,6 +24,7 @@ from storyline.cluster.model import PairModel
 from storyline.cluster.represent import ArticleRep, TermStats, to_days
 from storyline.cluster.state import StoryState
 from storyline.cluster.vectorize import Vectorizer, Vectors
+from storyline.dates import known_time
 from storyline.embed import Embedder
 from storyline.settings import Settings
 from storyline.storage.schema import (
@@ -81,7 +82,7 @@ def load_term_stats(conn: Connection) -> TermStats:
 
 
 def _rep_from_row(row: Any) -> ArticleRep:
-    when = row.published or row.fetched_at
+    when = known_time(row.published, row.fetched_at, row.source_id is not None)
     return ArticleRep(
         id=row.id, dense=_vec(row.dense), title_dense=_vec(row.title_dense),
         terms=json.loads(row.terms), entities=frozenset(json.loads(row.entities)),
@@ -93,7 +94,8 @@ def _rep_from_row(row: Any) -> ArticleRep:
 def _rep_query():  # type: ignore[no-untyped-def]
     return select(
         articles.c.id, articles.c.title, articles.c.outlet, articles.c.published,
-        articles.c.fetched_at, articles.c.duplicate_of, article_vectors.c.dense,
+        articles.c.fetched_at, articles.c.source_id, articles.c.duplicate_of,
+        article_vectors.c.dense,
         article_vectors.c.title_dense, article_vectors.c.terms, article_vectors.c.entities,
         article_vectors.c.numbers,
     ).join(article_vectors, article_vectors.c.article_id == articles.c.id)
@@ -117,8 +119,8 @@ def load_story(conn: Connection, engine: ClusterEngine, story_id: int) -> StoryS
 
 def load_active(conn: Connection, engine: ClusterEngine, horizon: datetime | None) -> int:
     query = select(stories.c.id).where(stories.c.status == "active")
-    if horizon is not None:
-        query = query.where(stories.c.last_time >= horizon)
+    if horizon is not None:  # a story of undated articles only can take articles any time
+        query = query.where((stories.c.last_time >= horizon) | stories.c.last_time.is_(None))
     ids = [r.id for r in conn.execute(query.order_by(stories.c.id))]
     for sid in ids:
         load_story(conn, engine, sid)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from storyline.dates import known_time
 from storyline.storage import sources as source_store
 from storyline.storage.schema import (
     articles,
@@ -67,7 +68,7 @@ def rank_stories(conn: Connection, *, limit: int = RANK_CANDIDATES) -> list[Rank
         select(stories.c.id, stories.c.outlet_count, stories.c.article_count,
                stories.c.first_time, stories.c.last_time)
         .where(stories.c.status == "active", stories.c.article_count > 0)
-        .order_by(stories.c.last_time.desc(), stories.c.id.desc())
+        .order_by(stories.c.last_time.desc().nulls_last(), stories.c.id.desc())
         .limit(limit)
     ).all()
     times = [t for t in (_aware(r.last_time) for r in rows) if t is not None]
@@ -167,8 +168,8 @@ _STORY_ROW = (
 )
 _MEMBERS = (
     select(articles.c.id, articles.c.title, articles.c.outlet, articles.c.url,
-           articles.c.published, articles.c.fetched_at, articles.c.duplicate_of,
-           story_members.c.substory_id)
+           articles.c.published, articles.c.fetched_at, articles.c.source_id,
+           articles.c.duplicate_of, story_members.c.substory_id)
     .join(story_members, story_members.c.article_id == articles.c.id)
     .where(story_members.c.story_id == bindparam("story_id"))
     .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
@@ -245,7 +246,9 @@ def story_page(conn: Connection, row: Any) -> dict[str, Any]:
     if stale or not related:
         members = [dict(r._mapping) for r in conn.execute(_MEMBERS, {"story_id": row.id})]
         related = [{"article_id": a["id"], "outlet": a["outlet"], "title": a["title"],
-                    "url": a["url"], "published": a["published"] or a["fetched_at"],
+                    "url": a["url"],
+                    "published": known_time(a["published"], a["fetched_at"],
+                                            a["source_id"] is not None),
                     "source": index_of.get(str(a["id"])), "duplicate_of": a["duplicate_of"]}
                    for a in members]
 

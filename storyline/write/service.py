@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from storyline.dates import known_time
 from storyline.jsonutil import json_default
 from storyline.settings import Settings, SettingsError
 from storyline.storage.schema import (
@@ -63,14 +64,15 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
     rows = conn.execute(
         select(articles.c.id, articles.c.title, articles.c.text, articles.c.outlet,
                articles.c.url, articles.c.published, articles.c.fetched_at,
-               articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
+               articles.c.source_id, articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
                articles.c.duplicate_of, articles.c.links, articles.c.inferred_fields)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .where(story_members.c.story_id == story_id)
         .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
     )
     return [StoryArticle(id=r.id, title=r.title, text=r.text, outlet=r.outlet, url=r.url,
-                         published=r.published or r.fetched_at, image_url=r.image_url,
+                         published=known_time(r.published, r.fetched_at, r.source_id is not None),
+                         image_url=r.image_url,
                          image_caption=r.image_caption, image_credit=r.image_credit,
                          duplicate_of=r.duplicate_of, links=json.loads(r.links or "[]"),
                          title_inferred="title" in json.loads(r.inferred_fields or "[]"))
