@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from storyline.numwords import NUMBER_WORDS
 
-__all__ = ["TimeMention", "resolve_mentions", "split_sentences"]
+__all__ = ["TimeMention", "is_relative", "resolve_mentions", "split_sentences"]
 
 
 @dataclass
@@ -42,6 +42,13 @@ class TimeMention:
     date: date
     precision: str  # "day" | "month" | "year"
     sentence: str
+
+
+def is_relative(text: str) -> bool:
+    """A mention whose date depends on the reference date: no year written in it ("on
+    Wednesday", "Feb 18"), or one counted from it ("two years ago", "last year")."""
+    return not re.search(r"\b(?:1[89]|20)\d\d\b", text) or bool(
+        re.search(r"\b(?:ago|next|last)\b", text, re.IGNORECASE))
 
 
 # --------------------------------------------------------------------------- lexicon

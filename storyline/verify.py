@@ -39,7 +39,7 @@ import numpy as np
 from storyline.embed import Embedder
 from storyline.numwords import SMALL, TENS
 from storyline.signals import SignalExtractor, normalize_entity, normalize_number
-from storyline.temporal import TimeMention, resolve_mentions, split_sentences
+from storyline.temporal import TimeMention, is_relative, resolve_mentions, split_sentences
 
 __all__ = ["DEFAULT_THRESHOLD", "Source", "Verdict", "Verifier", "is_meta"]
 
@@ -258,14 +258,8 @@ def _source_facts(src: Source) -> _SourceFacts:
     dates = [(m.date, m.precision) for m in resolve_mentions(text, pub)] if pub else []
     if pub is None:  # absolute dates only need some reference
         dates = [(m.date, m.precision) for m in resolve_mentions(text, date.today())
-                 if not _relative(m.text)]
+                 if not is_relative(m.text)]
     return _SourceFacts(sents, windows, norm, set(norm.split()), set(_numbers(text)), dates, pub)
-
-
-def _relative(text: str) -> bool:
-    """A mention whose date depends on the reference (no year written in it)."""
-    return not re.search(r"\b(?:1[89]|20)\d\d\b", text) or bool(
-        re.search(r"\b(?:ago|next|last)\b", text, re.IGNORECASE))
 
 
 # --------------------------------------------------------------------------- verifier
@@ -391,7 +385,7 @@ class Verifier:
                 texts[span] = m.text
                 pool = source_dates + (pub_dates if m.precision != "day" else [])
                 ok = _date_supported(m, pool)
-                if not ok and _relative(m.text):
+                if not ok and is_relative(m.text):
                     # An undated source saying the same words ("on Monday") supports a
                     # relative mention: neither side can be pinned to a calendar day.
                     words = normalize_entity(m.text).split()

@@ -89,6 +89,20 @@ def test_phrases_and_places() -> None:
     assert "drone" in {p.key for p in tagged[1].phrases}
 
 
+def test_hyphenated_compounds_stay_whole() -> None:
+    """"full-scale invasion" is one phrase; never "scale invasion" (a section once got
+    that title), nor "year war" out of "four-year war"."""
+    tagged = PhraseTagger().tag([
+        "The talks come days before the anniversary of Russia's full-scale invasion.",
+        "The United States wants an end to the nearly four-year war in the east.",
+    ])
+    first = {p.text for p in tagged[0].phrases}
+    assert "full-scale invasion" in first and "scale invasion" not in first
+    assert {p.key for p in tagged[0].phrases} >= {"full-scale invasion", "anniversary"}
+    second = {p.text for p in tagged[1].phrases}
+    assert "United States" in second and not any(t.startswith("year") for t in second)
+
+
 def test_headline_gains_the_place_most_sources_give() -> None:
     places = [["Geneva"], ["Geneva", "Moscow"], ["Geneva"], []]
     assert _localized("Progress made in Ukraine war talks: Witkoff", places, 4) == \

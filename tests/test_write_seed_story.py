@@ -115,5 +115,13 @@ def test_undated_seed_files_join_the_dated_report(cli) -> None:  # type: ignore[
     dated = [src for src in s["sources"] if src["published"]]
     assert [src["published"][:10] for src in dated] == ["2026-02-17"]
     assert "Witkoff" in s["headline"] and "progress" in s["headline"].lower()
-    # Undated articles anchor no relative dates: no entry dated by the import time.
+    # Undated articles give the dates they write in full (the invasion), never one
+    # counted from the import time; TRT's dated report gives both days of the talks.
     assert all(e["date"] < "2026-03" for e in s["timeline"])
+    by_date = {e["date"][:10]: e for e in s["timeline"]}
+    assert by_date["2022-02-24"]["precision"] == "day"
+    assert not {src["index"] for src in dated} & set(by_date["2022-02-24"]["citations"])
+    assert {"2026-02-17", "2026-02-18"} <= set(by_date)
+    markdown = cli("stories", "summary", str(stories[0]["id"])).output
+    assert "Updated 2026-02-17" in markdown and "(4 articles, 1 outlet)" in markdown
+    assert "()" not in markdown  # an undated source shows no empty date

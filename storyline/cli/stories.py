@@ -61,7 +61,8 @@ def stories() -> None:
 @click.option("--min-articles", type=click.IntRange(min=1), default=1, show_default=True)
 @pass_app
 def stories_list(app: AppContext, as_json: bool, limit: int, min_articles: int) -> None:
-    """Stories, most recently updated first."""
+    """Stories, most recently updated first, by their written headline (the lead
+    article's title until `storyline write` has run)."""
     from storyline.storage.stories import list_stories
 
     with app.engine.connect() as conn:
@@ -80,7 +81,7 @@ def stories_list(app: AppContext, as_json: bool, limit: int, min_articles: int) 
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(str(r["id"]), str(r["article_count"]), str(r["outlet_count"]),
-                      fmt_time(r["last_time"]), r["title"] or "")
+                      fmt_time(r["last_time"]), r["headline"] or r["title"] or "")
     stdout.print(table)
 
 
@@ -162,7 +163,7 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
     click.echo(f"Storyline {line['id']}: {line['title']} ({line['story_count']} stories)")
     for s in line["stories"]:
         click.echo(f"  {fmt_time(s['first_time'])}  story {s['id']} "
-                   f"({s['article_count']} articles): {s['title']}")
+                   f"({s['article_count']} articles): {s['headline'] or s['title']}")
 
 
 def run_write(app: AppContext, everything: bool = False) -> str:

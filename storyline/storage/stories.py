@@ -6,7 +6,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from storyline.storage.schema import articles, stories, story_members, storylines, substories
+from storyline.storage.schema import (
+    articles,
+    stories,
+    story_members,
+    story_summaries,
+    storylines,
+    substories,
+)
 
 STORY_FIELDS = ("id", "title", "article_count", "outlet_count", "first_time", "last_time",
                 "created_at", "updated_at", "storyline_id", "status", "members_hash")
@@ -19,18 +26,21 @@ def _story_dict(row: Any) -> dict[str, Any]:
 
 def list_stories(conn: Connection, *, limit: int | None = None, offset: int = 0,
                  min_articles: int = 1, storyline_id: int | None = None) -> list[dict[str, Any]]:
-    query = (select(*[stories.c[f] for f in STORY_FIELDS])
+    """Active stories, each with its written ``headline`` (None until `storyline write`);
+    undated stories (undated imported files only) come last."""
+    query = (select(*[stories.c[f] for f in STORY_FIELDS], story_summaries.c.headline)
+             .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
              .where(stories.c.status == "active", stories.c.article_count >= min_articles))
     if storyline_id is not None:
         query = query.where(stories.c.storyline_id == storyline_id)
-        query = query.order_by(stories.c.first_time, stories.c.id)
+        query = query.order_by(stories.c.first_time.nulls_last(), stories.c.id)
     else:
-        query = query.order_by(stories.c.last_time.desc(), stories.c.article_count.desc(),
-                               stories.c.id.desc())
+        query = query.order_by(stories.c.last_time.desc().nulls_last(),
+                               stories.c.article_count.desc(), stories.c.id.desc())
     query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return [_story_dict(r) for r in conn.execute(query)]
+    return [{**_story_dict(r), "headline": r.headline} for r in conn.execute(query)]
 
 
 def story_articles(conn: Connection, story_id: int) -> list[dict[str, Any]]:
@@ -76,7 +86,7 @@ def list_storylines(conn: Connection, *, limit: int | None = None, min_stories: 
     query = (select(storylines.c.id, storylines.c.title, storylines.c.story_count,
                     storylines.c.first_time, storylines.c.last_time)
              .where(storylines.c.story_count >= min_stories)
-             .order_by(storylines.c.last_time.desc(), storylines.c.id.desc()))
+             .order_by(storylines.c.last_time.desc().nulls_last(), storylines.c.id.desc()))
     if limit is not None:
         query = query.limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]

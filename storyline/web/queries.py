@@ -313,7 +313,7 @@ def storyline_page(conn: Connection, storyline_id: int) -> dict[str, Any] | None
     rows = conn.execute(select(*_CARD_COLUMNS)
                         .where(stories.c.storyline_id == storyline_id,
                                stories.c.status == "active", stories.c.article_count > 0)
-                        .order_by(stories.c.first_time, stories.c.id)).all()
+                        .order_by(stories.c.first_time.nulls_last(), stories.c.id)).all()
     summaries = _summaries(conn, [r.id for r in rows])
     cards = [_card(r, summaries.get(r.id)) for r in rows]
     members = {r.id for r in rows}

@@ -24,7 +24,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from storyline.embed import Embedder
-from storyline.temporal import resolve_mentions, split_sentences
+from storyline.temporal import is_relative, resolve_mentions, split_sentences
 from storyline.verify import Source, Verifier
 from storyline.write.facts import external_links, find_conflicts
 from storyline.write.keyphrases import Phrase, PhraseTagger
@@ -306,7 +306,10 @@ class ExtractiveWriter:
                 used += words
             if len(picked) < (1 if n_sections == 1 else SECTION_MIN):
                 continue
-            picked.sort(key=lambda i: (cands[i].source, cands[i].position))
+            # The section's strongest sentence leads (inverted pyramid); the others
+            # follow in source order, so one outlet's sentences keep their sequence.
+            picked = picked[:1] + sorted(picked[1:],
+                                         key=lambda i: (cands[i].source, cands[i].position))
             cites = [self._citations(i, cands, vecs) for i in picked]
             drafts.append((picked, cites))
             chosen_all.extend(picked)
@@ -513,12 +516,19 @@ class ExtractiveWriter:
 
     def _timeline(self, originals: list[StoryArticle]) -> list[TimelineEntry]:
         entries: dict[tuple[date, str], TimelineEntry] = {}
+        # An undated article (an imported file that says no date) gives the dates it
+        # writes in full ("February 24, 2022", "in 2014"), never "on Wednesday": those
+        # need its own publication date, which nobody knows.
+        newest = max((a.published for a in originals if a.published), default=None)
         for i, a in enumerate(originals):
-            if a.published is None:
+            anchor = a.published or newest
+            if anchor is None:
                 continue
             # Captions date their photos ("… in Geneva, Feb 17, 2026"): events too.
             text = a.text + ("\n" + a.image_caption if a.image_caption else "")
-            for m in resolve_mentions(text, a.published):
+            for m in resolve_mentions(text, anchor):
+                if a.published is None and is_relative(m.text):
+                    continue
                 sentence = " ".join(m.sentence.split())
                 if not _usable(sentence):  # fragments and run-ons make poor entries
                     continue

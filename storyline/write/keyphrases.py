@@ -32,6 +32,7 @@ _WEAK = wordset("""other several many new last first next few more most such own
 different various recent latest former further certain key main major possible potential
 """)
 _MAX_WORDS = 4
+_HYPHENS = {"-", "–"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +118,35 @@ class PhraseTagger:
                     add(run[len(run) - len(names):])  # "culture minister Vladimir Medinsky"
             run.clear()
 
+        def glued(tok: Any) -> bool:  # the hyphen of "full-scale", "four-year"
+            return tok.text in _HYPHENS and tok.i > 0 and not doc[tok.i - 1].whitespace_ \
+                and not tok.whitespace_
+
         def add(words: list[Any]) -> None:
-            key = " ".join(t.lemma_.lower() if t.pos_ != "PROPN" else t.lower_ for t in words)
-            text = " ".join(t.text for t in words)
+            while words and (glued(words[0]) or (words[0].i > 0 and glued(doc[words[0].i - 1]))):
+                words = words[1:]  # never half a compound ("scale invasion")
+            if not words:
+                return
+            gap = [t.whitespace_ and " " for t in words[:-1]] + [""]
+            key = "".join((t.lemma_.lower() if t.pos_ != "PROPN" else t.lower_) + g
+                          for t, g in zip(words, gap, strict=True))
+            text = "".join(t.text + g for t, g in zip(words, gap, strict=True))
             if len(key) > 2 and key not in STOPWORDS:
                 out.phrases.append(Phrase(key, text))
 
+        cut_compound = False  # the word after a hyphen whose first half is not in a run
         for tok in doc:
+            if glued(tok):
+                if run and run[-1].i == tok.i - 1:
+                    run.append(tok)
+                else:
+                    flush()
+                    cut_compound = True
+                continue
+            if cut_compound:
+                cut_compound = False
+                flush()
+                continue
             if (tok.pos_ in _PHRASE_POS and tok.ent_type_ not in _SKIP_ENTS
                     and not tok.like_num and tok.is_alpha and len(tok.text) > 1):
                 run.append(tok)

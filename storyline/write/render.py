@@ -10,11 +10,22 @@ def _date(entry: dict[str, Any]) -> str:
     return {"year": value[:4], "month": value[:7]}.get(entry["precision"], value[:10])
 
 
+def _when(article: dict[str, Any]) -> str:
+    """" (2026-02-17)", or nothing for an undated article."""
+    day = str(article.get("published") or "")[:10]
+    return f" ({day})" if day else ""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def to_markdown(summary: dict[str, Any]) -> str:
     lines = [f"# {summary['headline']}", ""]
     updated = str(summary.get("updated_at") or "")[:16].replace("T", " ")
-    lines.append(f"Updated {updated} ({summary['article_count']} articles, "
-                 f"{len(summary['outlets'])} outlets)")
+    counts = f"{_count(summary['article_count'], 'article')}, " \
+        f"{_count(len(summary['outlets']), 'outlet')}"
+    lines.append(f"Updated {updated} ({counts})" if updated else f"Updated ({counts})")
     image = summary.get("image")
     if image:
         credit = f" ({image['credit']})" if image.get("credit") else ""
@@ -31,10 +42,9 @@ def to_markdown(summary: dict[str, Any]) -> str:
         lines += ["", f"> Sources differ on the {conflict['subject']}: {claims}"]
     lines += ["", "## Sources", ""]
     for src in summary["sources"]:
-        when = str(src.get("published") or "")[:10]
         link = f" <{src['url']}>" if src.get("url") else ""
         lines.append(f"{src['index']}. {src.get('outlet') or 'Unknown outlet'}: "
-                     f"{src['title']} ({when}){link}")
+                     f"{src['title']}{_when(src)}{link}")
     if summary["timeline"]:
         lines += ["", "## Timeline", ""]
         for entry in summary["timeline"]:
@@ -49,11 +59,10 @@ def to_markdown(summary: dict[str, Any]) -> str:
     if summary.get("related"):
         lines += ["", "## All related articles", ""]
         for art in summary["related"]:
-            when = str(art.get("published") or "")[:10]
             link = f" <{art['url']}>" if art.get("url") else ""
             copy = " (copy)" if art.get("duplicate_of") is not None else ""
-            lines.append(f"- {art.get('outlet') or 'Unknown outlet'}: {art['title']} "
-                         f"({when}){copy}{link}")
+            lines.append(f"- {art.get('outlet') or 'Unknown outlet'}: {art['title']}"
+                         f"{_when(art)}{copy}{link}")
     if summary.get("external_links"):
         lines += ["", "## External resources", ""]
         for ext in summary["external_links"]:
