@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import numpy as np
@@ -9,8 +10,8 @@ import pytest
 
 from storyline.write.extractive import ExtractiveWriter, _localized
 from storyline.write.facts import external_links, find_conflicts, quantities, registered_domain
-from storyline.write.keyphrases import PhraseTagger
-from storyline.write.schema import StoryArticle
+from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
+from storyline.write.schema import Section, StoryArticle
 
 
 @pytest.mark.parametrize(("sentence", "expected"), [
@@ -202,3 +203,38 @@ def test_headline_prefers_a_title_that_fits_over_one_cut_mid_phrase() -> None:
     ]
     headline = ExtractiveWriter().write(articles).headline
     assert headline == "Administration to overturn endangered species rules"
+
+
+def test_names_stay_whole_and_halves_join_them() -> None:
+    tagged = PhraseTagger().tag([
+        "Lohan's lawyer told Superior Court Judge James R. Dabney that she checked in.",
+        "Turkmenistan is a member of the Commonwealth of Independent States.",
+        "Police shot Kimani Gray on Saturday night in East Flatbush.",
+        "Kimani was 16, his family said.",
+    ])
+    assert "Judge James R. Dabney" in {p.text for p in tagged[0].phrases}
+    assert "Commonwealth of Independent States" in {p.text for p in tagged[1].phrases}
+    whole = full_names([p for t in tagged for p in t.phrases])
+    assert whole["kimani"].text == "Kimani Gray"
+    assert "turkmenistan" not in whole  # a name of its own, in no longer name
+    # A sentence-initial common noun is not a name ("Police intervened …").
+    assert not any(p.is_name for p in PhraseTagger().tag(["Police intervened at once."])[0]
+                   .phrases)
+
+
+def test_a_section_title_repeats_no_word_of_an_earlier_one() -> None:
+    def ph(*texts: str) -> set[Phrase]:
+        return {Phrase(t.lower(), t) for t in texts}
+
+    phrases = {0: ph("Kimani Gray", "vigil"), 1: ph("Kimani Gray", "East Flatbush"),
+               2: ph("Kimani Gray", "East Flatbush", "woman")}
+    groups = Counter({"kimani gray": 2, "east flatbush": 1, "vigil": 1, "woman": 1})
+    first = ExtractiveWriter._section_title([0, 1], phrases, groups, 2, [])
+    assert first.startswith("Kimani Gray")
+    second = ExtractiveWriter._section_title([1, 2], phrases, groups, 2,
+                                             [Section(first, [])])
+    assert second == "East Flatbush"
+    # Only generic nouns and an earlier title's words left: never a repeat nor "Woman".
+    third = ExtractiveWriter._section_title([2], {2: ph("Kimani Gray", "woman")}, groups, 3,
+                                            [Section(first, [])])
+    assert "Kimani" not in third and third != "Woman"

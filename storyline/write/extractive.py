@@ -26,8 +26,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from storyline.embed import Embedder
 from storyline.temporal import is_relative, resolve_mentions, split_sentences
 from storyline.verify import Source, Verifier
-from storyline.write.facts import external_links, find_conflicts
-from storyline.write.keyphrases import Phrase, PhraseTagger
+from storyline.write.facts import external_links, find_conflicts, wordset
+from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
 from storyline.write.schema import (
     Image,
     RelatedArticle,
@@ -57,6 +57,13 @@ TITLE_WEIGHT = 0.3  # how much a sentence's likeness to the outlets' titles adds
 SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
 MIN_BUDGET = 40
+# Nouns that name nothing in particular: never a section title alone.
+_GENERIC_NOUNS = wordset("""behalf part parts number lot lots way ways time times thing things
+people person man men woman women child children group groups side sides office officials
+official report reports statement statements case cases issue issues matter matters week
+weeks day days year years month months show news story stories source sources area areas
+place places world country state states team member members fact facts point points
+""")
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
@@ -324,6 +331,8 @@ class ExtractiveWriter:
         phrases: dict[int, set[Phrase]] = {}
         for i, tag in zip((i for picked, _c in drafts for i in picked), tagged, strict=True):
             phrases[i] = set(tag.phrases)
+        whole = full_names([p for ps in phrases.values() for p in ps])
+        phrases = {i: {whole.get(p.key, p) for p in ps} for i, ps in phrases.items()}
         groups_with = Counter(p.key for picked, _c in drafts
                               for p in {q for i in picked for q in phrases[i]})
         k = 0
@@ -408,26 +417,32 @@ class ExtractiveWriter:
     def _section_title(picked: list[int], phrases: dict[int, set[Phrase]],
                        groups_with: Counter[str], n_groups: int,
                        earlier: list[Section]) -> str:
-        """One or two key phrases that set this section apart: frequent in its sentences,
-        rare in the other sections, longer phrases preferred ("Security Guarantees and
-        Donbas Region")."""
+        """One or two key phrases that set this section apart: frequent in its sentences
+        (its lead sentence counts most), rare in the other sections, longer phrases and
+        names preferred ("Security Guarantees and Donbas Region"); never a word an
+        earlier section's title has, nor a noun that says nothing alone ("Woman")."""
         here: Counter[str] = Counter()
+        weight_here: dict[str, float] = {}
         shown: dict[str, Counter[str]] = {}
-        for i in picked:
+        for rank, i in enumerate(picked):
             for p in phrases[i]:
                 here[p.key] += 1
+                weight_here[p.key] = weight_here.get(p.key, 0.0) + (1.5 if rank == 0 else 1.0)
                 shown.setdefault(p.key, Counter())[p.text] += 1
         used = {w for s in earlier for w in s.title.lower().split()}
+        titles = {s.title.lower() for s in earlier}
 
         def weight(key: str) -> float:
             spread = math.log((n_groups + 1) / (groups_with[key] + 0.5)) + 0.2
-            return here[key] * spread * (1 + 0.35 * min(key.count(" "), 2))
+            return weight_here[key] * spread * (1 + 0.35 * min(key.count(" "), 2))
 
         def named(key: str) -> bool:
             return " " in key or shown[key].most_common(1)[0][0][:1].isupper()
 
         def specific(key: str) -> bool:  # a lone noun ("sides") only when it is this
-            return named(key) or (groups_with[key] == 1 and here[key] >= 2)  # section's
+            if " " not in key and key in _GENERIC_NOUNS:  # section's own and not generic
+                return False
+            return named(key) or (groups_with[key] == 1 and here[key] >= 2)
 
         ranked = sorted((k for k in here if specific(k)), key=lambda k: (-weight(k), k))
         ranked = [k for k in ranked if here[k] >= 2] or ranked
@@ -445,10 +460,14 @@ class ExtractiveWriter:
             chosen.append(key)
             if len(chosen) == 2:
                 break
+        if not chosen:  # every distinctive phrase shares a word with an earlier title:
+            # the best other phrase that does not, else the best one not a title already
+            rest = sorted((k for k in here if k not in _GENERIC_NOUNS),
+                          key=lambda k: (-weight(k), k))
+            chosen = [k for k in rest if not set(k.split()) & used][:1] or \
+                [k for k in ranked + rest if k not in titles][:1]
         if not chosen:
-            chosen = ranked[:1] or [k for k, _n in here.most_common(1)]
-        if not chosen:
-            return "Details"
+            return "More Details" if "details" in used else "Details"
         texts = [shown[k].most_common(1)[0][0] for k in chosen]
         return " and ".join(_title_case(t) for t in texts)
 

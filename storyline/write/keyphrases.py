@@ -21,7 +21,7 @@ from storyline.write.facts import wordset
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Phrase", "PhraseTagger", "TaggedSentence"]
+__all__ = ["Phrase", "PhraseTagger", "TaggedSentence", "full_names"]
 
 _PHRASE_POS = {"ADJ", "NOUN", "PROPN"}
 _HEAD_POS = {"NOUN", "PROPN"}
@@ -32,6 +32,10 @@ _WEAK = wordset("""other several many new last first next few more most such own
 different various recent latest former further certain key main major possible potential
 """)
 _MAX_WORDS = 4
+# Named entities kept whole even when a lowercase word joins them ("Commonwealth of
+# Independent States", "Bank of England").
+_WHOLE_ENTS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "LAW", "WORK_OF_ART"}
+_INITIAL = re.compile(r"^[A-Z]\.$")  # "James R. Dabney"
 _HYPHENS = {"-", "–"}
 
 
@@ -131,6 +135,8 @@ class PhraseTagger:
             key = "".join((t.lemma_.lower() if t.pos_ != "PROPN" else t.lower_) + g
                           for t, g in zip(words, gap, strict=True))
             text = "".join(t.text + g for t, g in zip(words, gap, strict=True))
+            if words[0].is_sent_start and words[0].pos_ != "PROPN":
+                text = text[:1].lower() + text[1:]  # "Officers say …": not a name
             if len(key) > 2 and key not in STOPWORDS:
                 out.phrases.append(Phrase(key, text))
 
@@ -150,7 +156,43 @@ class PhraseTagger:
             if (tok.pos_ in _PHRASE_POS and tok.ent_type_ not in _SKIP_ENTS
                     and not tok.like_num and tok.is_alpha and len(tok.text) > 1):
                 run.append(tok)
+            elif run and tok.pos_ == "PROPN" and _INITIAL.match(tok.text):
+                run.append(tok)  # a middle initial
             else:
                 flush()
         flush()
+        for ent in doc.ents:
+            words = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")]
+            if (ent.label_ in _WHOLE_ENTS and len(words) > 2
+                    and any(t.is_lower for t in words[1:-1]) and words[-1].pos_ in _HEAD_POS):
+                text = "".join(t.text + t.whitespace_ for t in words).strip()
+                out.phrases.append(Phrase(text.lower(), text))
         return out
+
+
+def full_names(phrases: Sequence[Phrase]) -> dict[str, Phrase]:
+    """A lone name's key → the one longer name it is part of, among ``phrases`` (all the
+    phrases of a summary): "kimani" and "gray" → "Kimani Gray", so that a section about
+    him is not titled once by his full name and once by half of it. A word of several
+    different names ("james") stays as it is; titles ("president") are never names."""
+    names: dict[str, Phrase] = {}
+    for p in phrases:
+        words = p.text.split()
+        if len(words) > 1 and all(w[:1].isupper() for w in words):
+            names.setdefault(p.key, p)
+    out: dict[str, Phrase] = {}
+    for p in phrases:
+        if " " in p.key or not p.is_name or p.key in _TITLES:
+            continue
+        holders = sorted((n for key, n in names.items() if p.key in key.split()),
+                         key=lambda n: (len(n.key), n.key))
+        # Nested holders ("Kurbanguly Berdymukhamedov" in "President Kurbanguly
+        # Berdymukhamedov") name one person: the shortest stands for them all.
+        if holders and all(holders[0].key in n.key for n in holders):
+            out[p.key] = holders[0]
+    return out
+
+
+_TITLES = wordset("""president minister secretary senator judge governor mayor king queen
+prince general chief director chairman spokesman spokeswoman leader officer police court
+""")
