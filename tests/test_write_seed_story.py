@@ -115,6 +115,8 @@ def test_undated_seed_files_join_the_dated_report(cli) -> None:  # type: ignore[
     dated = [src for src in s["sources"] if src["published"]]
     assert [src["published"][:10] for src in dated] == ["2026-02-17"]
     assert "Witkoff" in s["headline"] and "progress" in s["headline"].lower()
+    listed = json.loads(cli("stories", "list", "--json").output)
+    assert listed["headline"] == s["headline"]  # the written headline, not a first line
     # Undated articles give the dates they write in full (the invasion), never one
     # counted from the import time; TRT's dated report gives both days of the talks.
     assert all(e["date"] < "2026-03" for e in s["timeline"])
