@@ -2,8 +2,8 @@
 
 * LexRank (Erkan & Radev 2004): sentences of the story's articles as nodes, TF-IDF
   cosine above 0.1 as edges, PageRank (damping 0.85) as the score; sentences taken best
-  first until the summary reaches a word budget (the writer's own length for the story,
-  so the comparison is length-matched).
+  first until the summary reaches a word budget (the writer's own length for the story),
+  then cut at exactly that many words, so the comparison is length-matched.
 * Central title: the article title closest to the mean of all titles (TF-IDF cosine).
 """
 
@@ -54,7 +54,8 @@ class LexRank:
                 break
             out.append(int(i))
             words += len(sentences[i].split())
-        return " ".join(sentences[i] for i in sorted(out))
+        # Cut at the budget (the DUC convention): the same length as the writer's.
+        return " ".join(" ".join(sentences[i] for i in sorted(out)).split()[:budget_words])
 
 
 def central_title(titles: Sequence[str], tfidf: TfidfVectorizer) -> str:

@@ -4,8 +4,11 @@ named entities (``en_core_web_sm``: tagger, lemmatizer and NER; no parser).
 A phrase is a maximal run of adjectives, nouns and proper nouns ending in a noun
 ("security guarantees", "Ukrainian drones", "Vladimir Medinsky"), keyed by its lower-case
 lemmas so that "drone"/"drones" count as one; numbers, dates and pronouns never form
-phrases. Places are GPE/LOC/FAC entities. Without spaCy a capitalised-run and
-stopword-bounded n-gram fallback keeps titles possible.
+phrases. A hyphenated compound stays whole ("full-scale invasion"), a middle initial
+stays inside a name ("James R. Dabney"), and a named entity joined by a lowercase word
+is a phrase too ("Commonwealth of Independent States"). Places are GPE/LOC/FAC
+entities. Without spaCy a capitalised-run and stopword-bounded n-gram fallback keeps
+titles possible.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ _PLACE_ENTS = {"GPE", "LOC", "FAC"}
 # Adjectives that say nothing about a topic.
 _WEAK = wordset("""other several many new last first next few more most such own same
 different various recent latest former further certain key main major possible potential
+""")
+# Words of a name that are a person's office, not the person.
+_TITLES = wordset("""president minister secretary senator judge governor mayor king queen
+prince general chief director chairman spokesman spokeswoman leader officer police court
 """)
 _MAX_WORDS = 4
 # Named entities kept whole even when a lowercase word joins them ("Commonwealth of
@@ -192,7 +199,3 @@ def full_names(phrases: Sequence[Phrase]) -> dict[str, Phrase]:
             out[p.key] = holders[0]
     return out
 
-
-_TITLES = wordset("""president minister secretary senator judge governor mayor king queen
-prince general chief director chairman spokesman spokeswoman leader officer police court
-""")
