@@ -62,3 +62,16 @@ def test_timeline_is_sorted_dated_and_cited(seed_story) -> None:  # type: ignore
     assert (date(2026, 2, 17), "day") in dates  # the first day (dated photo caption)
     for e in summary.timeline:
         assert e.citations and e.text
+
+
+def test_notes_to_readers_are_never_summary_sentences() -> None:
+    from storyline.write.extractive import _usable
+
+    for note in ("Editor’s note: The IRS is developing procedures for the stimulus payments.",
+                 "Editors' Note: This story has been updated to include the governor's reply.",
+                 "Correction: An earlier version of this story misstated the date of the vote.",
+                 "UPDATE — The minister resigned on Friday evening after the vote in parliament."):
+        assert not _usable(note), note
+    # the same words as reporting are fine
+    assert _usable("The IRS is developing procedures for the issuance of stimulus payments.")
+    assert _usable("Updated forecasts show the storm reaching the coast by Friday evening.")

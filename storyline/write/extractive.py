@@ -64,6 +64,9 @@ official report reports statement statements case cases issue issues matter matt
 weeks day days year years month months show news story stories source sources area areas
 place places world country state states team member members fact facts point points
 """)
+# "Editor's note: …", "Correction: …", "UPDATE — …": the outlet speaking to its readers.
+_NOTE = re.compile(r"^(?:editor['’]?s['’]? note|note to readers|correction|clarification|"
+                   r"update[d]?|disclosure|disclaimer)\s*[:—–-]", re.IGNORECASE)
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
@@ -117,6 +120,8 @@ def _sentences(article: StoryArticle) -> list[str]:
 def _usable(sentence: str) -> bool:
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:
+        return False
+    if _NOTE.match(sentence):  # a note to readers, not reporting
         return False
     if sentence.endswith("?") or sentence.endswith(":") or _DANGLING.match(sentence):
         return False
