@@ -183,6 +183,15 @@ def test_timeline_cites_only_sources_that_support_the_entry() -> None:
         StoryArticle(3, "Vessa bridge falls", "Regional officials said in a statement that "
                      "the bridge over the Vessa river collapsed on Sunday, injuring four.",
                      "C", None, when),
+        # Says the bridge collapsed, but what it dates to Sunday is something else: it
+        # does not support "collapsed on Sunday".
+        StoryArticle(4, "Regional roundup", "The bridge over the Vessa river collapsed, "
+                     "injuring four people, regional officials said in a statement. "
+                     "Engineers will inspect the other river crossings this spring. "
+                     "Traffic is being diverted through the northern suburbs for now. "
+                     "Local schools remain open and buses run to a changed timetable. "
+                     "In other news, the football club announced its new head coach on "
+                     "Sunday after a long search.", "D", None, when),
     ]
     timeline = ExtractiveWriter().write(articles).timeline
     entry = next(e for e in timeline if str(e.date) == "2026-03-01")
