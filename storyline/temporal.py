@@ -25,6 +25,7 @@ abbreviations standing alone ("We", "Sun", "Mar-a-Lago"), capitalised "Today" mi
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,7 +35,7 @@ from storyline.numwords import NUMBER_WORDS
 __all__ = ["TimeMention", "is_relative", "resolve_mentions", "split_sentences"]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class TimeMention:
     text: str
     start: int
@@ -368,33 +369,39 @@ def _is_name_context(text: str, pos: int) -> bool:
 def resolve_mentions(text: str, published: datetime | date) -> list[TimeMention]:
     """Find and resolve temporal expressions in ``text`` relative to ``published``.
 
-    Never raises: malformed input yields an empty list.
+    Never raises: malformed input yields an empty list. The writer's timeline and the
+    verifier both read every article of a story, and a running service rewrites a
+    story each time it grows, so the results of recent texts are remembered.
     """
+    if not text or published is None:
+        return []
     try:
-        if not text or published is None:
-            return []
-        pub = _to_date(published)
-        sents = split_sentences(text)
-        starts = [s for s, _ in sents]
-        out: list[TimeMention] = []
-        prev_end = 0
-        for m in _PATTERN.finditer(text):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            ss, se = sents[i] if i >= 0 else (0, len(text))
-            if m.start() >= se:  # between sentences (whitespace) - shouldn't happen
-                ss, se = m.start(), len(text)
-            w0 = max(ss, prev_end, m.start() - 90)
-            window = text[w0:m.start()]
-            try:
-                res = _resolve(m, text, pub, window, ss)
-            except (ValueError, OverflowError):
-                res = None
-            if res is None:
-                continue
-            s, e, d, prec = res
-            prev_end = e
-            out.append(TimeMention(text=text[s:e], start=s, end=e, date=d, precision=prec,
-                                   sentence=text[ss:se]))
-        return out
+        return list(_mentions(text, _to_date(published)))
     except Exception:  # noqa: BLE001 - contract: never raise on odd input
         return []
+
+
+@functools.lru_cache(maxsize=1024)
+def _mentions(text: str, pub: date) -> tuple[TimeMention, ...]:
+    sents = split_sentences(text)
+    starts = [s for s, _ in sents]
+    out: list[TimeMention] = []
+    prev_end = 0
+    for m in _PATTERN.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        ss, se = sents[i] if i >= 0 else (0, len(text))
+        if m.start() >= se:  # between sentences (whitespace) - shouldn't happen
+            ss, se = m.start(), len(text)
+        w0 = max(ss, prev_end, m.start() - 90)
+        window = text[w0:m.start()]
+        try:
+            res = _resolve(m, text, pub, window, ss)
+        except (ValueError, OverflowError):
+            res = None
+        if res is None:
+            continue
+        s, e, d, prec = res
+        prev_end = e
+        out.append(TimeMention(text=text[s:e], start=s, end=e, date=d, precision=prec,
+                               sentence=text[ss:se]))
+    return tuple(out)
