@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from storyline.settings import Settings
 from storyline.storage.schema import stories, story_members
+from storyline.wording import plural
 
 if TYPE_CHECKING:
     from storyline.cluster.service import ClusterService
@@ -56,10 +57,6 @@ def default_log(line: str) -> None:
         print(f"{stamp} {line}", file=sys.stderr, flush=True)
 
 
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 @dataclass
 class CycleReport:
     """What one cycle did."""
@@ -86,17 +83,17 @@ class CycleReport:
     def line(self) -> str:
         if self.skipped:
             return f"cycle {self.number}: skipped: {self.skipped}"
-        feeds = _plural(self.feeds, "feed") + " checked"
+        feeds = plural(self.feeds, "feed") + " checked"
         merged = f", {self.stories_merged} merged" if self.stories_merged else ""
         if self.feeds_failed:
             feeds += f" ({self.feeds_failed} failed)"
         parts = [
             feeds,
-            _plural(self.new_articles, "new article"),
-            f"{_plural(self.stories_touched, 'story', 'stories')} touched "
+            plural(self.new_articles, "new article"),
+            f"{plural(self.stories_touched, 'story', 'stories')} touched "
             f"({self.new_stories} new{merged})",
-            _plural(self.summaries_written, "summary", "summaries") + " written",
-            _plural(len(self.errors), "error"),
+            plural(self.summaries_written, "summary", "summaries") + " written",
+            plural(len(self.errors), "error"),
             f"{self.duration_s:.1f} s",
         ]
         tail = " (stopped early)" if self.stopped else ""

@@ -66,7 +66,7 @@ def test_an_undated_story_takes_undated_articles_in_a_later_run(cli, tmp_path: P
     cli("import", str(SEEDS / SEED_FILES[0]))  # undated
     cli("cluster")
     cli("import", str(SEEDS / SEED_FILES[1]))  # undated, the same talks
-    assert "Clustered 1 articles" in cli("cluster").output
+    assert "Clustered 1 article:" in cli("cluster").output
     counts = sorted(s["article_count"] for s in
                     lines(cli("stories", "list", "--json").output))
     assert counts == [1, 2]

@@ -28,6 +28,11 @@ def test_write_stores_verified_summaries_and_is_idempotent(cli, tmp_path: Path) 
     assert earlier and earlier[0]["date"].startswith("2026-02-04")  # the Abu Dhabi round
     dates = [e["date"] for e in summary["timeline"]]
     assert dates == sorted(dates)
+    shown = cli("stories", "show", str(geneva["id"])).output.splitlines()
+    assert shown[0] == f"Story {geneva['id']}: {summary['headline']}"  # written, not the lead's
+    assert shown[1].startswith("4 articles from ")
+    assert json.loads(cli("stories", "show", str(geneva["id"]), "--json").output)[
+        "headline"] == summary["headline"]
     md = cli("stories", "summary", str(geneva["id"])).output
     assert md.startswith("# ") and "## Sources" in md and "## Timeline" in md and "[1]" in md
     missing = cli("stories", "summary", "999", ok=False)

@@ -9,6 +9,7 @@ import click
 
 from storyline.cli.common import AppContext, UserError, pass_app, progress_bar
 from storyline.dates import parse_datetime
+from storyline.wording import plural
 
 SAMPLE_FILE = "ecbplus-dev.jsonl.gz"
 
@@ -139,7 +140,7 @@ def import_cmd(app: AppContext, paths: tuple[Path, ...], sample: bool, outlet: s
     for err in report.errors:
         click.echo(f"error: {err}", err=True)
     click.echo(
-        f"Imported {report.files} files: {report.new} new articles, "
+        f"Imported {plural(report.files, 'file')}: {plural(report.new, 'new article')}, "
         f"{report.duplicates + report.near_duplicates} duplicates of earlier copies "
         f"({report.near_duplicates} near), {report.existing} already stored, "
         f"{report.skipped} skipped, {len(report.errors)} errors."

@@ -13,6 +13,7 @@ from storyline.cli.common import (
     progress_bar,
     stdout,
 )
+from storyline.wording import plural
 
 
 def run_cluster(app: AppContext) -> str:
@@ -30,7 +31,8 @@ def run_cluster(app: AppContext) -> str:
             report = run_clustering(app.engine, app.settings, progress=on_progress)
         except ModelError as exc:
             raise UserError(str(exc)) from None
-    return (f"Clustered {report.articles} articles: {report.new_stories} new stories, "
+    return (f"Clustered {plural(report.articles, 'article')}: "
+            f"{plural(report.new_stories, 'new story', 'new stories')}, "
             f"{report.joined} joined existing stories, {report.duplicates_joined} duplicates "
             f"joined their original's story, {report.merged} stories merged, "
             f"{report.split} articles split off ({report.vectors_computed} articles "
@@ -102,14 +104,16 @@ def stories_show(app: AppContext, story_id: int, as_json: bool) -> None:
     if as_json:
         echo_json_line(story)
         return
-    click.echo(f"Story {story['id']}: {story['title']}")
-    click.echo(f"{story['article_count']} articles from {len(story['outlets'])} outlets, "
+    click.echo(f"Story {story['id']}: {story['headline'] or story['title']}")
+    click.echo(f"{plural(story['article_count'], 'article')} from "
+               f"{plural(len(story['outlets']), 'outlet')}, "
                f"{fmt_time(story['first_time'])} – {fmt_time(story['last_time'])}")
     if story["storyline"]:
         line = story["storyline"]
-        click.echo(f"Storyline {line['id']}: {line['title']} ({line['story_count']} stories)")
+        click.echo(f"Storyline {line['id']}: {line['title']} "
+                   f"({plural(line['story_count'], 'story', 'stories')})")
     for sub in story["substories"]:
-        click.echo(f"  Dive deeper: {sub['label']} ({sub['article_count']} articles)")
+        click.echo(f"  Dive deeper: {sub['label']} ({plural(sub['article_count'], 'article')})")
     click.echo("")
     for a in story["articles"]:
         dup = f"  [copy of {a['duplicate_of']}]" if a["duplicate_of"] else ""
@@ -160,10 +164,11 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
     if as_json:
         echo_json_line(line)
         return
-    click.echo(f"Storyline {line['id']}: {line['title']} ({line['story_count']} stories)")
+    click.echo(f"Storyline {line['id']}: {line['title']} "
+                   f"({plural(line['story_count'], 'story', 'stories')})")
     for s in line["stories"]:
         click.echo(f"  {fmt_time(s['first_time'])}  story {s['id']} "
-                   f"({s['article_count']} articles): {s['headline'] or s['title']}")
+                   f"({plural(s['article_count'], 'article')}): {s['headline'] or s['title']}")
 
 
 def run_write(app: AppContext, everything: bool = False) -> str:
@@ -178,7 +183,8 @@ def run_write(app: AppContext, everything: bool = False) -> str:
 
         report = write_stories(app.engine, writer=writer, everything=everything,
                                progress=on_progress)
-    return (f"Wrote {report.written} stories: {report.supported}/{report.sentences} summary "
+    return (f"Wrote {plural(report.written, 'story', 'stories')}: "
+            f"{report.supported}/{report.sentences} summary "
             f"sentences supported by their cited sources "
             f"({100 * report.support_rate:.1f}%); unsupported ones were dropped.")
 

@@ -56,11 +56,16 @@ def story_articles(conn: Connection, story_id: int) -> list[dict[str, Any]]:
 
 
 def get_story(conn: Connection, story_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(*[stories.c[f] for f in STORY_FIELDS], stories.c.merged_into)
+    """One story with its written ``headline`` (None until `storyline write`), articles,
+    outlets, storyline and sub-stories; None if there is no such story."""
+    row = conn.execute(select(*[stories.c[f] for f in STORY_FIELDS], stories.c.merged_into,
+                              story_summaries.c.headline)
+                       .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
                        .where(stories.c.id == story_id)).first()
     if row is None:
         return None
     story = _story_dict(row)
+    story["headline"] = row.headline
     story["merged_into"] = row.merged_into
     members = story_articles(conn, story_id)
     story["articles"] = members

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from storyline.wording import plural
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM_NS)
 
@@ -59,7 +61,8 @@ def story_feed(*, title: str, feed_id: str, self_url: str, page_url: str, base_u
         _sub(entry, "updated", _rfc3339(card.get("updated")))
         if card.get("first_time"):
             _sub(entry, "published", _rfc3339(card["first_time"]))
-        counts = (f"{card['article_count']} articles from {card['outlet_count']} outlets")
+        counts = (f"{plural(card['article_count'], 'article')} from "
+                  f"{plural(card['outlet_count'], 'outlet')}")
         summary = f"{card['lead']} ({counts})" if card.get("lead") else counts
         _sub(entry, "summary", summary, type="text")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from storyline.jsonutil import json_default
+from storyline.wording import plural
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -100,10 +101,6 @@ def http_links(links: Any) -> list[dict[str, Any]]:
 
 def source_indices(sources: Any) -> set[int]:
     return {s["index"] for s in sources or () if isinstance(s, dict) and "index" in s}
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 @lru_cache(maxsize=1)
