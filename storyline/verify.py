@@ -229,13 +229,14 @@ def _as_date(value: datetime | date | None) -> date | None:
 @dataclass
 class _SourceFacts:
     sentences: list[str]
-    windows: list[str]  # sentences plus pairs of adjacent sentences
+    extra: list[str]  # pairs of adjacent sentences, clauses of long sentences
     norm_text: str
     tokens: set[str]
     numbers: set[str]
     dates: list[tuple[date, str]]  # resolved mentions
     published: date | None
-    vectors: np.ndarray | None = None
+    vectors: np.ndarray | None = None  # of ``sentences``
+    extra_vectors: np.ndarray | None = None  # of ``extra``, encoded on first need
 
 
 _CLAUSE = re.compile(r"\s*(?:[;:—–]|,\s+(?:which|who|while|as|and|but|with|after|before)\b)\s*")
@@ -251,15 +252,15 @@ def _source_facts(src: Source) -> _SourceFacts:
     text = src.text or ""
     sents = [" ".join(text[s:e].split()) for s, e in split_sentences(text)]
     sents = [s for s in sents if s]
-    windows = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:], strict=False)]
-    windows += [c for s in sents if len(s.split()) > 20 for c in _clauses(s)]
+    extra = [f"{a} {b}" for a, b in zip(sents, sents[1:], strict=False)]
+    extra += [c for s in sents if len(s.split()) > 20 for c in _clauses(s)]
     norm = normalize_entity(text.replace("'s ", " ").replace("’s ", " "))
     pub = _as_date(src.published)
     dates = [(m.date, m.precision) for m in resolve_mentions(text, pub)] if pub else []
     if pub is None:  # absolute dates only need some reference
         dates = [(m.date, m.precision) for m in resolve_mentions(text, date.today())
                  if not is_relative(m.text)]
-    return _SourceFacts(sents, windows, norm, set(norm.split()), set(_numbers(text)), dates, pub)
+    return _SourceFacts(sents, extra, norm, set(norm.split()), set(_numbers(text)), dates, pub)
 
 
 # --------------------------------------------------------------------------- verifier
@@ -287,8 +288,9 @@ class Verifier:
         return self.check_many([(sentence, citations)], sources)[0]
 
     def check_many(self, items: Sequence[tuple[str, list[int]]],
-                   sources: Sequence[Source]) -> list[Verdict]:
-        """Verdicts in input order; each source is split, parsed and encoded once."""
+                   sources: Sequence[Source], *, recite: bool = True) -> list[Verdict]:
+        """Verdicts in input order; each source is split, parsed and encoded once. With
+        ``recite=False`` a sentence its citations fail is unsupported, never re-cited."""
         by_index = {s.index: s for s in sources}
         # Cited sources first; the others only for a sentence its citations fail (to
         # re-cite it), which gives the same verdicts as judging against all at once.
@@ -309,8 +311,8 @@ class Verifier:
                 reason = "empty sentence" if not sentence.strip() else "model self-talk, not news"
                 out.append(Verdict(False, list(cited), None, 0.0, [], reason))
                 continue
-            verdict = self._judge(claim, list(cited), facts)
-            if not verdict.supported and len(facts) < len(by_index):
+            verdict = self._judge(claim, list(cited), facts, recite)
+            if recite and not verdict.supported and len(facts) < len(by_index):
                 if every is None:
                     every = {i: facts.get(i) or self._facts(s) for i, s in by_index.items()}
                 verdict = self._judge(claim, list(cited), every)
@@ -323,7 +325,7 @@ class Verifier:
         hit = self._cache.get(key)
         if hit is None:
             hit = _source_facts(src)
-            hit.vectors = self._encode(hit.windows)
+            hit.vectors = self._encode(hit.sentences)
             if len(self._cache) >= self.cache_size:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = hit
@@ -334,21 +336,43 @@ class Verifier:
             return np.zeros((0, Embedder.dim), dtype=np.float32)
         return np.asarray(self.embedder.encode(texts), dtype=np.float32)
 
-    def _judge(self, claim: _Claim, cited: list[int], facts: dict[int, _SourceFacts]) -> Verdict:
-        sims: dict[int, tuple[float, str | None]] = {}
-        for i, f in facts.items():
-            if f.vectors is None or not len(f.vectors):
-                sims[i] = (0.0, None)
-                continue
+    def _similarity(self, claim: _Claim, f: _SourceFacts, full: bool) -> tuple[float, str | None]:
+        """The best window's similarity and text: over the sentences alone, or with
+        ``full`` over the pairs and clauses too (encoded once, on first need)."""
+        best: tuple[float, str | None] = (0.0, None)
+        if f.vectors is not None and len(f.vectors):
             scores = f.vectors @ claim.vector
             j = int(np.argmax(scores))
-            sims[i] = (float(scores[j]), f.windows[j])
-        first = self._evaluate(claim, [c for c in cited if c in facts], facts, sims)
+            best = (float(scores[j]), f.sentences[j])
+        if full and f.extra:
+            if f.extra_vectors is None:
+                f.extra_vectors = self._encode(f.extra)
+            scores = f.extra_vectors @ claim.vector
+            j = int(np.argmax(scores))
+            if float(scores[j]) > best[0]:
+                best = (float(scores[j]), f.extra[j])
+        return best
+
+    def _judge(self, claim: _Claim, cited: list[int], facts: dict[int, _SourceFacts],
+               recite: bool = True) -> Verdict:
+        # Similarity is a maximum over windows, so a sentence that clears the threshold
+        # decides it: pairs and clauses are encoded only for a claim no cited sentence
+        # supports, and for every source before re-citing. The verdicts are those of
+        # judging all windows at once; ``Verdict.similarity`` of a supported claim may
+        # be its best sentence's rather than its best pair's.
+        thr = self.similarity_threshold
+        sims = {i: self._similarity(claim, f, full=False) for i, f in facts.items()}
+        valid = [c for c in cited if c in facts]
+        if valid and max(sims[c][0] for c in valid) < thr:
+            sims |= {c: self._similarity(claim, facts[c], full=True) for c in valid}
+        first = self._evaluate(claim, valid, facts, sims)
         if first.supported:
             return first
-        if not any(c in facts for c in cited):
+        if not valid:
             first.reason = f"cited sources {cited} not given"
-        thr = self.similarity_threshold
+        if not recite:
+            return first
+        sims = {i: self._similarity(claim, f, full=True) for i, f in facts.items()}
         ranked = sorted((i for i in facts if sims[i][0] >= thr), key=lambda i: -sims[i][0])
         tried = {tuple(sorted(c for c in cited if c in facts))}
         candidates = [[i] for i in ranked] + [sorted(set(cited) & facts.keys() | {i})

@@ -169,3 +169,25 @@ def test_missing_citation_source(verifier: Verifier, sources: list[Source]) -> N
                        sources)
     assert v.supported  # re-cited to the source that says it
     assert v.citations == [1]
+
+
+def test_a_claim_joining_two_sentences_is_judged_on_the_pair(verifier: Verifier) -> None:
+    # Neither sentence alone reaches 0.8 (0.79, 0.59); the pair does (0.86). The pairs
+    # are encoded only when no single sentence clears the threshold.
+    text = ("The health minister resigned on Friday. Her departure followed a damning "
+            "report on hospital waiting times.")
+    claim = "The health minister quit after a damning report on hospital waiting times."
+    strict = Verifier(verifier.embedder, similarity_threshold=0.8)
+    v = strict.check(claim, [1], [Source(1, text)])
+    assert v.supported, v.reason
+    assert v.best_source_sentence == " ".join(text.split()) and v.similarity >= 0.8
+    stricter = Verifier(verifier.embedder, similarity_threshold=0.95)
+    v = stricter.check(claim, [1], [Source(1, text)])
+    assert not v.supported and v.reason and v.reason.startswith("similarity 0.8")
+
+    # A claim one sentence supports leaves the pairs unencoded.
+    lazy = Verifier(verifier.embedder, similarity_threshold=0.6)
+    v = lazy.check("The health minister resigned on Friday.", [1], [Source(1, text)])
+    assert v.supported and v.similarity > 0.99
+    (facts,) = lazy._cache.values()
+    assert facts.extra == [" ".join(text.split())] and facts.extra_vectors is None

@@ -531,7 +531,8 @@ class ExtractiveWriter:
         sources = [Source(j, " ".join(evidence[(entries[k].date, entries[k].precision, c)]),
                           originals[c - 1].published) for j, (k, c) in enumerate(checks, 1)]
         verdicts = self.verifier.check_many(
-            [(entries[k].text, [j]) for j, (k, _c) in enumerate(checks, 1)], sources)
+            [(entries[k].text, [j]) for j, (k, _c) in enumerate(checks, 1)], sources,
+            recite=False)
         backed = {(k, c) for j, ((k, c), v) in enumerate(zip(checks, verdicts, strict=True), 1)
                   if v.supported and v.citations == [j]}
         for k, e in enumerate(entries):
