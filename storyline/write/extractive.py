@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from storyline.cluster.represent import STOPWORDS
 from storyline.embed import Embedder
 from storyline.temporal import is_relative, resolve_mentions, split_sentences
 from storyline.verify import Source, Verifier
@@ -65,6 +66,13 @@ official report reports statement statements case cases issue issues matter matt
 weeks day days year years month months show news story stories source sources area areas
 place places world country state states team member members fact facts point points
 """)
+
+
+def _content_words(title: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", title.lower())
+            if len(w) > 2 and w not in STOPWORDS}
+
+
 # "Editor's note: …", "Correction: …", "UPDATE — …": the outlet speaking to its readers.
 _NOTE = re.compile(r"^(?:editor['’]?s['’]? note|note to readers|correction|clarification|"
                    r"update[d]?|disclosure|disclaimer)\s*[:—–-]", re.IGNORECASE)
@@ -346,6 +354,7 @@ class ExtractiveWriter:
         groups_with = Counter(p.key for picked, _c in drafts
                               for p in {q for i in picked for q in phrases[i]})
         k = 0
+        kept: list[tuple[list[int], list[Sentence]]] = []
         for picked, _cites in drafts:
             sentences = []
             for i in picked:
@@ -357,9 +366,14 @@ class ExtractiveWriter:
                     summary.dropped.append(f"{cands[i].text} ({verdict.reason})")
             summary.supported_sentences += len(sentences)
             if len(sentences) >= SECTION_MIN or (len(drafts) == 1 and sentences):
-                title = self._section_title(picked, phrases, groups_with, len(drafts),
-                                            sections)
-                sections.append(Section(title, sentences))
+                kept.append((picked, sentences))
+        # A section is titled by its lead sentence trimmed to a headline, else by its
+        # key phrases.
+        heads = self.tagger.headlines([sentences[0].text for _p, sentences in kept])
+        for (picked, sentences), head in zip(kept, heads, strict=True):
+            title = self._section_title(picked, phrases, groups_with, len(drafts), sections,
+                                        head)
+            sections.append(Section(title, sentences))
         return sections
 
     @staticmethod
@@ -426,11 +440,19 @@ class ExtractiveWriter:
     @staticmethod
     def _section_title(picked: list[int], phrases: dict[int, set[Phrase]],
                        groups_with: Counter[str], n_groups: int,
-                       earlier: list[Section]) -> str:
-        """One or two key phrases that set this section apart: frequent in its sentences
-        (its lead sentence counts most), rare in the other sections, longer phrases and
-        names preferred ("Security Guarantees and Donbas Region"); never a word an
-        earlier section's title has, nor a noun that says nothing alone ("Woman")."""
+                       earlier: list[Section], head: str | None = None) -> str:
+        """``head`` (the lead sentence as a headline: "Russian Forces Launch Aerial
+        Assault") unless it repeats half its words from earlier titles; else one or two
+        key phrases that set this section apart: frequent in its sentences (its lead
+        sentence counts most), rare in the other sections, longer phrases and names
+        preferred ("Security Guarantees and Donbas Region"); never a word an earlier
+        section's title has, nor a noun that says nothing alone ("Woman")."""
+        if head:
+            mine = _content_words(head)
+            before = {w for s in earlier for w in _content_words(s.title)}
+            if mine and len(mine & before) * 2 < len(mine) and \
+                    head.lower() not in {s.title.lower() for s in earlier}:
+                return head
         here: Counter[str] = Counter()
         weight_here: dict[str, float] = {}
         shown: dict[str, Counter[str]] = {}

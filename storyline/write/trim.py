@@ -1,0 +1,252 @@
+"""Section titles as short headlines trimmed from a section's lead sentence.
+
+Parse and trim, after Dorr, Zajic & Schwartz (2003), "Hedge Trimmer: a parse-and-trim
+approach to headline generation": take the main clause of the dependency parse, keep
+its subject, verb and object (or first place phrase) and drop everything else —
+determiners, relative clauses, appositions, time phrases, subordinate clauses. The verb
+takes headline tense ("has said" → "Says", "was led" → "Led", "will meet" → "to Meet");
+a negation is always kept. A reporting verb keeps its speaker and the reported clause
+("Witkoff Says Negotiations Produced Meaningful Progress").
+
+The words all come from the sentence, which the verifier has checked, so the title
+claims nothing the sentence does not. ``trim`` returns None when the parse gives no
+clean subject–verb headline of 3 to ``MAX_WORDS`` words (a pronoun subject, a fragment,
+a copula); the caller then titles the section from its key phrases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MAX_WORDS", "title_case", "trim"]
+
+MAX_WORDS = 9
+MIN_WORDS = 3
+
+_REPORTING = {"say", "announce", "state", "report", "add", "note", "claim",
+              "insist", "warn", "argue", "indicate", "suggest", "confirm", "declare",
+              "write", "stress", "acknowledge", "admit", "predict", "believe", "think"}
+_SUBJ = {"nsubj", "nsubjpass"}
+_OBJ = {"dobj", "attr", "oprd", "acomp"}
+_SMALL = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by",
+          "with", "from", "as", "into", "over", "than", "via"}
+_PLACE_PREPS = {"in", "at", "to", "into", "from", "near", "across", "over", "against",
+                "with", "for", "on", "toward", "towards", "after", "amid", "by"}
+_TIME_ENTS = {"DATE", "TIME"}
+# Quantity heads that say nothing without their "of" phrase ("hundreds of drones").
+_QUANTITY = {"hundred", "hundreds", "thousand", "thousands", "million", "millions",
+             "dozen", "dozens", "number", "group", "series", "round", "wave", "lot",
+             "part", "one", "some", "most", "all", "many", "none", "rest", "half",
+             "majority", "range", "set", "end", "start", "resumption", "return", "kind"}
+_WEAK_ADJ = {"other", "several", "many", "new", "last", "next", "few", "more", "most",
+             "such", "own", "same", "various", "recent", "latest", "further", "certain",
+             "possible", "potential", "so-called"}
+# Objects too vague to title a section ("takes a new turn", "endorses three terms").
+_VAGUE = {"turn", "time", "times", "step", "steps", "way", "ways", "thing", "things",
+          "term", "terms", "lot", "place", "part", "kind", "sort", "something", "anything",
+          "nothing", "everything", "one", "ones", "point", "fact", "case", "matter"}
+# Verbs whose object needs a complement a headline would drop ("puts X on hold",
+# "leaves three dead", "calls X Y").
+_NEEDS_COMPLEMENT = {"put", "place", "leave", "make", "keep", "set", "call", "name",
+                     "render", "find", "get", "tell", "give", "let", "consider", "deem"}
+_MODALS = {"could", "might", "may", "would", "should", "must", "can", "cannot", "ca"}
+_IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+
+
+def _count(words: list[Any]) -> int:
+    """Words as the title shows them: "four - year" is one."""
+    return sum(1 for w in words if str(w) not in ("-", "–"))
+
+
+def _third_person(lemma: str) -> str:
+    if lemma in _IRREGULAR_3SG:
+        return _IRREGULAR_3SG[lemma]
+    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return lemma + "es"
+    if len(lemma) > 2 and lemma.endswith("y") and lemma[-2] not in "aeiou":
+        return lemma[:-1] + "ies"
+    return lemma + "s"
+
+
+def _plural(tok: Any, shown: list[Any] | None = None) -> bool:
+    """Plural as the headline shows the subject: "Ukraine and Russia" are."""
+    if shown is not None and any(t.dep_ == "cc" for t in shown):
+        return True
+    return tok.tag_ in ("NNS", "NNPS") or (
+        tok.pos_ == "NOUN" and tok.lower_.endswith("s") and tok.lower_ != tok.lemma_.lower())
+
+
+def _name(tok: Any) -> list[Any]:
+    """A proper name: the head with its compound proper nouns ("United States"); a
+    person by surname, as headlines name them ("Witkoff")."""
+    if tok.ent_type_ == "PERSON" and tok.ent_iob_ != "B" and tok.i + 1 < len(tok.doc) \
+            and tok.doc[tok.i + 1].ent_iob_ != "I":
+        return [tok]
+    parts = [c for c in tok.lefts if c.dep_ == "compound" and c.pos_ == "PROPN"
+             and c.i >= tok.i - 3]
+    if parts:  # only the contiguous run before the head
+        run = [tok]
+        for c in sorted(parts, key=lambda t: -t.i):
+            if c.i == run[0].i - 1:
+                run.insert(0, c)
+        return run
+    return [tok]
+
+
+def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
+    """The head with the modifiers a headline keeps; None for pronouns."""
+    if tok.pos_ == "PRON" or tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ"):
+        return None
+    if tok.pos_ == "PROPN":
+        words = _name(tok)
+    else:
+        keep: set[int] = set()
+        for c in tok.lefts:
+            if c.dep_ == "poss" and c.pos_ == "PROPN":  # "Russia's delegation"
+                keep |= {w.i for w in _name(c)} | {w.i for w in c.rights if w.dep_ == "case"}
+            elif c.dep_ in ("amod", "compound", "nummod") and c.lower_ not in _WEAK_ADJ \
+                    and (c.pos_ in ("ADJ", "NOUN", "PROPN", "NUM") or c.tag_ == "VBN"):
+                keep.add(c.i)
+        start = tok.i  # the contiguous run of kept words ending at the head
+        while tok.i - start < 4:
+            if start - 1 in keep:
+                start -= 1
+            elif start >= 2 and tok.doc[start - 1].text in ("-", "–") and (
+                    start - 2 in keep or tok.doc[start - 2].head.i == start):
+                start -= 2  # "four-year war"
+            else:
+                break
+        words = list(tok.doc[start: tok.i + 1])
+        if any(c.like_num and c.i < start for w in words for c in w.lefts):
+            return None  # a number the trim would drop ("1.2 million voters")
+    if depth == 0:
+        for c in tok.rights:
+            if c.dep_ == "conj" and c.pos_ == tok.pos_ == "PROPN":
+                cc = [w for w in tok.rights if w.dep_ == "cc"]
+                if cc:
+                    words = words + [cc[0]] + _name(c)
+                break
+        if tok.lower_ in _QUANTITY:
+            of = [c for c in tok.rights if c.dep_ == "prep" and c.lower_ in ("of", "to")]
+            pobj = [c for c in of[0].children if c.dep_ == "pobj"] if of else []
+            inner = _noun_phrase(pobj[0], depth + 1) if pobj else None
+            if not inner:
+                return None
+            words = words + [of[0]] + inner
+    return words
+
+
+def _place(verb: Any) -> list[Any] | None:
+    """The first prepositional phrase of the verb that is not a time ("in Geneva")."""
+    for c in verb.rights:
+        if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in _PLACE_PREPS):
+            pobj = [w for w in c.children if w.dep_ == "pobj"]
+            if not pobj or pobj[0].ent_type_ in _TIME_ENTS:
+                continue
+            inner = _noun_phrase(pobj[0])
+            if inner:
+                return [c] + inner
+    return None
+
+
+def _clause(verb: Any, headline_tense: bool, budget: int = MAX_WORDS) -> list[str] | None:
+    subj = next((c for c in verb.lefts if c.dep_ in _SUBJ), None)
+    if subj is None:
+        return None
+    subject = _noun_phrase(subj)
+    if not subject or subj.pos_ == "NUM" or (len(subject) == 1 and subj.text.isupper()
+                                            and len(subj.text) > 3):
+        return None  # "One passes…", a dateline ("WASHINGTON sends…")
+    auxes = [c for c in verb.lefts if c.dep_ in ("aux", "auxpass")]
+    neg = [c for c in verb.children if c.dep_ == "neg"]
+    passive = any(c.dep_ == "auxpass" for c in auxes)
+    if verb.lemma_ == "be" or (verb.pos_ == "AUX" and not passive):
+        return None  # copulas make poor headlines ("Talks Were Tense")
+    prt = [c.text for c in verb.rights if c.dep_ == "prt"]
+    if neg or any(a.lower_ in _MODALS for a in auxes):
+        # The writer's own auxiliaries, negation and hedges stay: "Did Not Confirm",
+        # "May Have Faced".
+        vwords = [{"n't": "not", "ca": "can", "wo": "will"}.get(t.lower_, t.text)
+                  for t in sorted(auxes + neg, key=lambda t: t.i)] + [verb.text]
+    elif passive:
+        vwords = [verb.text]  # "Delegation Led by Medinsky"
+    elif any(a.lower_ in ("will", "'ll", "to") for a in auxes):
+        vwords = ["to", verb.lemma_]
+    elif not headline_tense:
+        vwords = [verb.text]
+    else:
+        vwords = [verb.lemma_ if _plural(subj, subject) else _third_person(verb.lemma_)]
+    words = [t.text for t in subject] + vwords + prt
+    obj = next((c for c in verb.rights if c.dep_ in _OBJ), None)
+    rest: list[Any] | None = None
+    if obj is not None:
+        rest = _noun_phrase(obj) if obj.pos_ != "ADJ" or obj.dep_ != "acomp" else [obj]
+        if rest is None or obj.lower_ in _VAGUE or verb.lemma_ in _NEEDS_COMPLEMENT:
+            return None
+        if any(c.dep_ in ("xcomp", "ccomp", "oprd", "dative") and c.i > obj.i
+               for c in verb.rights):
+            return None  # "urged X [to do Y]", "would like X [to move]"
+    else:
+        xcomp = next((c for c in verb.rights if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
+        if xcomp is not None:
+            xobj = next((c for c in xcomp.rights if c.dep_ == "dobj"), None)
+            inner = _noun_phrase(xobj) if xobj is not None else []
+            if inner is None or (xobj is not None and xobj.lower_ in _VAGUE):
+                return None
+            to = [c for c in xcomp.lefts if c.lower_ == "to"]
+            rest = to + [xcomp] + inner
+    if not rest and verb.lemma_ in _REPORTING:
+        return None  # "Obama Says for First Time": what was said is elsewhere
+    tail = [t.text for t in rest] if rest else []
+    if not rest or passive:
+        place = _place(verb)
+        if place and _count(words) + _count(tail) + _count(place) <= budget:
+            tail += [t.text for t in place]
+        elif not rest and not passive:
+            return None  # "Trump Vows", "Biden Wastes": says nothing yet
+    return words + tail
+
+
+def trim(doc: Any) -> str | None:
+    """A headline of 3..MAX_WORDS words from a parsed sentence, or None."""
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or root.pos_ not in ("VERB", "AUX"):
+        return None
+    words: list[str] | None
+    comp = next((c for c in root.rights if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX")),
+                None)
+    if root.lemma_ in _REPORTING and comp is not None:
+        subj = next((c for c in root.lefts if c.dep_ in _SUBJ), None)
+        speaker = _noun_phrase(subj) if subj is not None else None
+        inner = _clause(comp, headline_tense=False,
+                        budget=MAX_WORDS - 1 - len(speaker or ()))
+        # A reported claim keeps who reports it, or the title would state it as fact.
+        if inner is None or not speaker or subj is None:
+            return None
+        verb = root.lemma_ if _plural(subj, speaker) else _third_person(root.lemma_)
+        words = [t.text for t in speaker] + [verb] + inner
+    else:
+        words = _clause(root, headline_tense=True)
+    if not words:
+        return None
+    words = [w for w in words if w.strip("\"“”‘’'`,—")]
+    for k in range(len(words) - 2, 0, -1):  # "four - year" -> "four-year"
+        if words[k] in ("-", "–"):
+            words[k - 1: k + 2] = ["".join(words[k - 1: k + 2])]
+    if not MIN_WORDS <= len(words) <= MAX_WORDS or words[-1].endswith("."):
+        return None  # too short, too long, or cut at an abbreviation ("Rep.")
+    return title_case(words)
+
+
+def title_case(words: list[str]) -> str:
+    out = []
+    for k, w in enumerate(words):
+        if w in ("'s", "’s"):
+            out.append(w)
+        elif k and w.lower() in _SMALL:
+            out.append(w.lower())
+        elif any(ch.isupper() for ch in w[1:]) or not w[:1].isalpha():
+            out.append(w)  # "US", "McCain", "43"
+        else:
+            out.append("-".join(p[:1].upper() + p[1:] for p in w.split("-")))
+    return " ".join(out).replace(" 's", "'s").replace(" ’s", "’s")

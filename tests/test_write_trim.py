@@ -1,0 +1,60 @@
+"""Section titles trimmed from lead sentences (storyline/write/trim.py), on the spaCy
+parse the writer uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyline.write.keyphrases import PhraseTagger
+from storyline.write.trim import MAX_WORDS
+
+
+@pytest.fixture(scope="module")
+def tagger() -> PhraseTagger:
+    return PhraseTagger()
+
+
+HEADLINES = [
+    # a reported claim keeps its speaker; the person by surname
+    ("US special envoy Steve Witkoff has said that negotiations between Ukraine and Russia "
+     "have produced “meaningful progress” toward ending the war, as delegations prepared to "
+     "continue discussions for a second day in Geneva on Wednesday.",
+     "Witkoff Says Negotiations Produced Meaningful Progress"),
+    # headline tense; time phrases and subordinate clauses go
+    ("Negotiators from Ukraine and Russia resumed a second round of peace talks in Geneva on "
+     "Wednesday, as the United States expressed cautious optimism about efforts to end "
+     "Europe’s deadliest conflict since World War II.",
+     "Negotiators Resume Second Round of Peace Talks"),
+    # passive with its agent; the possessive stays
+    ("Russia’s delegation is being led by former culture minister Vladimir Medinsky, while "
+     "Ukraine’s team is headed by national security secretary Rustem Umerov.",
+     "Russia’s Delegation Led by Medinsky"),
+    # a relational noun keeps its complement; a hyphenated compound stays whole
+    ("The United States has been pushing for an end to the nearly four-year war, but has "
+     "failed to broker a compromise between Moscow and Kiev on the key issue of territory.",
+     "United States Pushes for End to Four-Year War"),
+    # negation and hedges are never dropped
+    ("Russia did not confirm the meeting.", "Russia Did Not Confirm Meeting"),
+    ("The 2020 Democratic presidential candidates may have faced a setback after the report.",
+     "2020 Democratic Presidential Candidates May Have Faced Setback"),
+]
+
+NONE = [
+    # a pronoun subject, a copula, a bare reporting verb, a verb that needs its complement,
+    # a number the trim would drop
+    "He said the talks would go on.",
+    "The talks were tense and lasted six hours.",
+    "Obama says for the first time.",
+    "Obama's action puts the Bush regulation on hold.",
+    "Turkmenistan's elections have 2.5 million eligible voters.",
+]
+
+
+def test_lead_sentences_become_headlines(tagger: PhraseTagger) -> None:
+    got = tagger.headlines([s for s, _ in HEADLINES])
+    assert got == [h for _, h in HEADLINES]
+    assert all(len(h.split()) <= MAX_WORDS for h in got if h)
+
+
+def test_no_headline_where_trimming_would_mislead(tagger: PhraseTagger) -> None:
+    assert tagger.headlines(NONE) == [None] * len(NONE)
