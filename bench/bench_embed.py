@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from storyline.embed import Embedder, embedding_text
-from storyline.signals import SignalExtractor
+from storyline.nlp.encoder import Embedder, embedding_text
+from storyline.nlp.entities import SignalExtractor
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eval"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from storyline.crawl import crawl  # noqa: E402
-from storyline.extract import extract_html  # noqa: E402
+from storyline.extract.page import extract_html  # noqa: E402
+from storyline.ingest.crawl import crawl  # noqa: E402
 from storyline.settings import load_settings  # noqa: E402
 from storyline.storage import open_database  # noqa: E402
 from storyline.storage import sources as source_store  # noqa: E402

@@ -1,4 +1,4 @@
-"""Benchmark storyline.temporal vs a plain dateparser.search_dates baseline.
+"""Benchmark storyline.nlp.temporal vs a plain dateparser.search_dates baseline.
 
 Accuracy: over tests/data/temporal_gold.jsonl (a gold expression is correct when a returned
 mention overlaps it with the same date and precision; dateparser has no precision, so the
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyline.temporal import resolve_mentions
+from storyline.nlp.temporal import resolve_mentions
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "temporal_gold.jsonl"
@@ -71,7 +71,7 @@ def accuracy(fn: Callable[[str, datetime], list[Span]], lenient: bool) -> float:
 
 def speed(fn: Callable[[str, datetime], Any], articles: list[dict[str, Any]]) -> float:
     runs = []
-    from storyline.temporal import _mentions
+    from storyline.nlp.temporal import _mentions
 
     for _ in range(3):
         _mentions.cache_clear()  # each run resolves every article afresh
@@ -89,7 +89,7 @@ def main() -> None:
     _dateparser("warm up on Monday", _pub("2020-01-01"))
     print(f"gold: {GOLD.name}; speed: {len(articles)} basil-dev articles, "
           f"{words:.0f} words on average; median of 3")
-    for name, fn, lenient in (("storyline.temporal", _ours, False),
+    for name, fn, lenient in (("storyline.nlp.temporal", _ours, False),
                               ("dateparser.search_dates", _dateparser, True)):
         acc = accuracy(fn, lenient)
         ms = speed(fn, articles)

@@ -203,7 +203,6 @@ def ensure_corpus(n_stories: int = 10_000, *, force: bool = False, seed: int = 0
 def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
     from sqlalchemy import create_engine, insert
 
-    from storyline.jsonutil import json_default
     from storyline.settings import load_settings
     from storyline.storage import open_database
     from storyline.storage.schema import (
@@ -215,6 +214,7 @@ def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
         storylines,
         substories,
     )
+    from storyline.text.jsonio import json_default
     from storyline.web.stored import render_missing
     ws = _summary_schema()
     Conflict, ConflictClaim, ExternalLink, Image = (

@@ -27,11 +27,11 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from storyline.settings import Settings
 from storyline.storage.schema import stories, story_members
-from storyline.wording import plural
+from storyline.text.wording import plural
 
 if TYPE_CHECKING:
     from storyline.cluster.service import ClusterService
-    from storyline.embed import Embedder
+    from storyline.nlp.encoder import Embedder
     from storyline.write.extractive import ExtractiveWriter
     from storyline.write.llm import LLMWriter
 
@@ -237,7 +237,7 @@ class Worker:
 
     # ---- stages ------------------------------------------------------------------------
     def fetch(self, report: CycleReport) -> None:
-        from storyline.crawl import crawl
+        from storyline.ingest.crawl import crawl
 
         result = crawl(self.engine, self.settings)
         report.feeds = len(result.feeds)
@@ -284,7 +284,7 @@ class Worker:
     # ---- long-lived parts, built when first needed -------------------------------------
     def _shared_embedder(self) -> Embedder:
         if self._embedder is None:
-            from storyline.embed import Embedder
+            from storyline.nlp.encoder import Embedder
 
             self._embedder = Embedder(backend=self.settings.embed_backend)
         return self._embedder

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storyline.clean import clean_text
-from storyline.infer import is_aggregator_page, parse_plain_text
+from storyline.extract.clean import clean_text
+from storyline.extract.plaintext import is_aggregator_page, parse_plain_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEEDS = SHARED / "seeds"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyline.embed import DIM, Embedder, embedding_text
+from storyline.nlp.encoder import DIM, Embedder, embedding_text
 from tests.conftest import EVAL
 
 PARAPHRASE_A = "President Trump on Monday slammed former Secretary of State John Kerry for reportedly working to save the Iran nuclear deal."

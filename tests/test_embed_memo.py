@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from storyline.embed import Embedder
+from storyline.nlp.encoder import Embedder
 
 
 def test_memo_returns_identical_vectors_and_stays_bounded() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storyline.extract import decode_html, extract_html
+from storyline.extract.page import decode_html, extract_html
 
 BENCHMARK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction-benchmark"
 

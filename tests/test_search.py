@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from storyline.ingest import ingest
-from storyline.jsonutil import json_default
+from storyline.ingest.store import ingest
 from storyline.models import ArticleIn
 from storyline.settings import Settings
 from storyline.storage import articles as article_store
 from storyline.storage.db import _alembic_config, head_revision, make_engine, migrate
 from storyline.storage.schema import articles, stories, story_members, story_summaries
 from storyline.storage.search import ArticleHit, StoryHit, parse_query, search
+from storyline.text.jsonio import json_default
 from storyline.write.schema import Section, Sentence, SourceRef, StorySummary
 from storyline.write.service import save_summary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyline.signals import (
+from storyline.nlp.entities import (
     ArticleSignals,
     SignalExtractor,
     normalize_entity,

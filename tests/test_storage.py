@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, text
 
-from storyline.ingest import ingest
+from storyline.ingest.store import ingest
 from storyline.models import ArticleIn
 from storyline.settings import Settings
 from storyline.storage import articles as article_store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storyline.temporal import TimeMention, resolve_mentions
+from storyline.nlp.temporal import TimeMention, resolve_mentions
 
 DATA = Path(__file__).parent / "data"
 

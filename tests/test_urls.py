@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyline.urls import canonicalize_url, host_of, is_public_address
+from storyline.fetch.urls import canonicalize_url, host_of, is_public_address
 
 CANONICAL = "https://example.com/news/2024/story"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storyline.temporal import split_sentences
-from storyline.verify import Source, Verifier, is_meta
+from storyline.nlp.temporal import split_sentences
+from storyline.write.verify import Source, Verifier, is_meta
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from storyline.infer import parse_plain_text
+from storyline.extract.plaintext import parse_plain_text
 from storyline.write import ExtractiveWriter, StoryArticle
 from tests.conftest import SEEDS
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from storyline.infer import parse_plain_text
+from storyline.extract.plaintext import parse_plain_text
 from storyline.write import ExtractiveWriter, StoryArticle, StorySummary
 from storyline.write.llm import LLMConfig, LLMError, LLMWriter, parse_answer
 from tests.conftest import SEEDS

@@ -63,7 +63,7 @@ def _sample_subset(folder: Path) -> Path:
 def build(db_path: Path, work: Path) -> None:
     """Import, cluster and write the test corpus into a new SQLite file."""
     from storyline.cluster.service import run_clustering
-    from storyline.importer import ImportOptions, import_paths
+    from storyline.ingest.files import ImportOptions, import_paths
     from storyline.storage import open_database
     from storyline.storage.schema import stories
     from storyline.write.service import write_stories

@@ -21,9 +21,9 @@ from rich.progress import (
 )
 from sqlalchemy import Engine
 
-from storyline.jsonutil import json_default
 from storyline.settings import Settings, load_settings
 from storyline.storage.db import open_database
+from storyline.text.jsonio import json_default
 
 
 class UserError(Exception):

@@ -37,9 +37,9 @@ def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | 
     from storyline.cluster.model import ModelError
     from storyline.cluster.service import engine_config
     from storyline.cluster.vectorize import Vectorizer
-    from storyline.embed import Embedder
     from storyline.evaluate.harness import EvalInputError, evaluate_file
-    from storyline.vectorcache import VectorCache
+    from storyline.nlp.encoder import Embedder
+    from storyline.nlp.vectorcache import VectorCache
 
     settings = app.settings
     config = engine_config(settings)

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from storyline import urls
 from storyline.cli.common import AppContext, UserError, echo_json_line, fmt_time, pass_app, stdout
-from storyline.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.fetch import urls
+from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.storage import sources as source_store
 from storyline.storage.sources import Source
 
 
 def check_feed_url(url: str, allow_private: bool) -> str:
-    """:func:`storyline.urls.check_feed_url` with its refusal as a user error."""
+    """:func:`storyline.fetch.urls.check_feed_url` with its refusal as a user error."""
     try:
         return urls.check_feed_url(url, allow_private)
     except urls.FeedURLError as exc:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from storyline.cli.common import AppContext, UserError, pass_app, progress_bar
-from storyline.dates import parse_datetime
-from storyline.wording import plural
+from storyline.text.dates import parse_datetime
+from storyline.text.wording import plural
 
 SAMPLE_FILE = "ecbplus-dev.jsonl.gz"
 
@@ -39,7 +39,7 @@ def fetch_cmd(app: AppContext, feed_ids: tuple[int, ...], force: bool, no_pages:
     fails, the feed's own content is kept instead. Errors are shown per feed and kept on
     the feed (`storyline feeds list`); the run goes on.
     """
-    from storyline.crawl import crawl
+    from storyline.ingest.crawl import crawl
 
     settings = app.settings
     if no_pages:
@@ -109,7 +109,7 @@ def import_cmd(app: AppContext, paths: tuple[Path, ...], sample: bool, outlet: s
     are skipped with a message: they are not articles and must never be cited as one.
     Re-importing is idempotent.
     """
-    from storyline.importer import ImportOptions, import_paths
+    from storyline.ingest.files import ImportOptions, import_paths
 
     targets = list(paths)
     if sample:

@@ -13,7 +13,7 @@ from storyline.cli.common import (
     progress_bar,
     stdout,
 )
-from storyline.wording import plural
+from storyline.text.wording import plural
 
 
 def run_cluster(app: AppContext) -> str:

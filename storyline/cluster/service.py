@@ -24,8 +24,7 @@ from storyline.cluster.model import PairModel
 from storyline.cluster.represent import ArticleRep, TermStats, to_days
 from storyline.cluster.state import StoryState
 from storyline.cluster.vectorize import Vectorizer, Vectors
-from storyline.dates import known_time
-from storyline.embed import Embedder
+from storyline.nlp.encoder import Embedder
 from storyline.settings import Settings
 from storyline.storage.schema import (
     article_vectors,
@@ -35,6 +34,7 @@ from storyline.storage.schema import (
     story_members,
     term_stats,
 )
+from storyline.text.dates import known_time
 
 BATCH = 256
 

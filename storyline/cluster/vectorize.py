@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyline.cluster.represent import terms_of
-from storyline.embed import Embedder, embedding_text
-from storyline.signals import SignalExtractor
-from storyline.vectorcache import VectorCache
+from storyline.nlp.encoder import Embedder, embedding_text
+from storyline.nlp.entities import SignalExtractor
+from storyline.nlp.vectorcache import VectorCache
 
 _SEP = "\n\x00\n"
 

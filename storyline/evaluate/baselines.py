@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from storyline.temporal import split_sentences
+from storyline.nlp.temporal import split_sentences
 
 __all__ = ["LexRank", "central_title"]
 

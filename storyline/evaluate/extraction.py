@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyline.extract import extract_html
+from storyline.extract.page import extract_html
 from storyline.models import ExtractedPage
 
 __all__ = [

@@ -18,9 +18,9 @@ from storyline.cluster.engine import ClusterEngine, EngineConfig
 from storyline.cluster.model import PairModel
 from storyline.cluster.represent import ArticleRep, to_days
 from storyline.cluster.vectorize import Vectorizer, Vectors
-from storyline.dates import parse_datetime
 from storyline.evaluate.clustering import bcubed, cluster_counts, pairwise
-from storyline.jsonutil import json_objects
+from storyline.text.dates import parse_datetime
+from storyline.text.jsonio import json_objects
 
 
 class EvalInputError(ValueError):

@@ -20,7 +20,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from storyline.urls import is_public_address
+from storyline.fetch.urls import is_public_address
 
 __all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "FetchResult", "Fetcher", "parse_retry_after"]
 

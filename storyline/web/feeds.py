@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from storyline.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.fetch.urls import FeedURLError, check_feed_url
+from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.settings import Settings
 from storyline.storage import sources as source_store
-from storyline.urls import FeedURLError, check_feed_url
 from storyline.web import queries
 from storyline.web.render import render
 from storyline.web.security import WriteRefused, bearer_token, check_same_origin, check_token

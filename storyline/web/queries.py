@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from storyline.dates import known_time
 from storyline.storage import sources as source_store
 from storyline.storage.schema import (
     articles,
@@ -22,6 +21,7 @@ from storyline.storage.schema import (
     storylines,
     substories,
 )
+from storyline.text.dates import known_time
 
 PAGE_SIZE = 20
 RANK_CANDIDATES = 3000  # the most recent stories considered for Top Headlines

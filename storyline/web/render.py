@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from storyline.jsonutil import json_default
-from storyline.wording import plural
+from storyline.text.jsonio import json_default
+from storyline.text.wording import plural
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

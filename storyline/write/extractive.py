@@ -25,9 +25,8 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from storyline.cluster.represent import STOPWORDS
-from storyline.embed import Embedder
-from storyline.temporal import is_relative, resolve_mentions, split_sentences
-from storyline.verify import Source, Verifier
+from storyline.nlp.encoder import Embedder
+from storyline.nlp.temporal import is_relative, resolve_mentions, split_sentences
 from storyline.write.facts import external_links, find_conflicts, wordset
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
 from storyline.write.schema import (
@@ -40,6 +39,7 @@ from storyline.write.schema import (
     StorySummary,
     TimelineEntry,
 )
+from storyline.write.verify import Source, Verifier
 
 MIN_WORDS, MAX_WORDS = 8, 60
 SECTION_MIN, SECTION_MAX = 2, 4

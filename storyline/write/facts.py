@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from storyline.numwords import NUMBER_WORDS
+from storyline.text.lexicon import NUMBER_WORDS
 from storyline.write.schema import Conflict, ConflictClaim, ExternalLink
 
 

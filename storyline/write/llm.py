@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import numpy as np
 
-from storyline.verify import Source, Verifier
 from storyline.write.extractive import ExtractiveWriter, _sentences, _usable
 from storyline.write.schema import Section, Sentence, StoryArticle, StorySummary
+from storyline.write.verify import Source, Verifier
 
 __all__ = ["LLMConfig", "LLMError", "LLMWriter", "build_messages", "parse_answer"]
 

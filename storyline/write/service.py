@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from storyline.dates import known_time
-from storyline.jsonutil import json_default
 from storyline.settings import Settings, SettingsError
 from storyline.storage.schema import (
     articles,
@@ -22,6 +20,8 @@ from storyline.storage.schema import (
     storylines,
     substories,
 )
+from storyline.text.dates import known_time
+from storyline.text.jsonio import json_default
 from storyline.write.extractive import ExtractiveWriter
 from storyline.write.llm import LLMConfig, LLMWriter
 from storyline.write.schema import StoryArticle, StorySummary, SubstoryRef, TimelineEntry

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from storyline import dedup
+from storyline.ingest import dedup
 from storyline.models import ArticleIn
 from storyline.storage import articles as article_store
 

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from storyline import ingest as ingest_stage
-from storyline.clean import clean_text
-from storyline.extract import extract_html
+from storyline.extract.clean import clean_text
+from storyline.extract.page import extract_html
+from storyline.extract.plaintext import is_aggregator_page
 from storyline.fetch import FetchConfig, Fetcher, FetchResult
 from storyline.fetch.schedule import next_check
-from storyline.infer import is_aggregator_page
+from storyline.fetch.urls import canonicalize_url, host_of
+from storyline.ingest import store as ingest_stage
 from storyline.models import ArticleIn, ExtractedPage, FeedEntry, ParsedFeed
 from storyline.parse import FeedParseError, parse_feed
 from storyline.parse.common import html_to_text
@@ -32,7 +33,6 @@ from storyline.storage import articles as article_store
 from storyline.storage import fetchlog
 from storyline.storage import sources as source_store
 from storyline.storage.sources import Source
-from storyline.urls import canonicalize_url, host_of
 
 MIN_PAGE_WORDS = 40  # a page extraction shorter than this loses to the feed's own content
 POOL_AFTER = 16  # extract the first pages of a run in a thread; a bigger run gets processes
@@ -110,7 +110,7 @@ class Crawler:
             return await asyncio.to_thread(extract_html, body, url, content_type=content_type)
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["storyline.extract"])
+            ctx.set_forkserver_preload(["storyline.extract.page"])
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, _extract_in_worker, body, url,

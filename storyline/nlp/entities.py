@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyline.embed import embedding_text
-from storyline.numwords import SMALL
+from storyline.nlp.encoder import embedding_text
+from storyline.text.lexicon import SMALL
 
 __all__ = [
     "ENTITY_TYPES",

@@ -36,10 +36,10 @@ from datetime import date, datetime
 
 import numpy as np
 
-from storyline.embed import Embedder
-from storyline.numwords import SMALL, TENS
-from storyline.signals import SignalExtractor, normalize_entity, normalize_number
-from storyline.temporal import TimeMention, is_relative, resolve_mentions, split_sentences
+from storyline.nlp.encoder import Embedder
+from storyline.nlp.entities import SignalExtractor, normalize_entity, normalize_number
+from storyline.nlp.temporal import TimeMention, is_relative, resolve_mentions, split_sentences
+from storyline.text.lexicon import SMALL, TENS
 
 __all__ = ["DEFAULT_THRESHOLD", "Source", "Verdict", "Verifier", "is_meta"]
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from storyline.clean import boilerplate_reason, clean_text, is_paragraph, normalise_line
+from storyline.extract.clean import boilerplate_reason, clean_text, is_paragraph, normalise_line
 
 __all__ = ["PlainTextArticle", "is_aggregator_page", "parse_plain_text"]
 

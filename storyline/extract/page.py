@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
-from storyline.clean import clean_text, is_prompt, normalise_line
+from storyline.extract.clean import clean_text, is_prompt, normalise_line
 from storyline.models import ExtractedPage
 from storyline.parse.encoding import decode_document
 

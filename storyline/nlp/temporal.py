@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from storyline.numwords import NUMBER_WORDS
+from storyline.text.lexicon import NUMBER_WORDS
 
 __all__ = ["TimeMention", "is_relative", "resolve_mentions", "split_sentences"]
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from storyline import ingest as ingest_stage
-from storyline.dates import parse_datetime
-from storyline.extract import extract_html
-from storyline.infer import is_aggregator_page, parse_plain_text
-from storyline.jsonutil import json_objects
+from storyline.extract.page import extract_html
+from storyline.extract.plaintext import is_aggregator_page, parse_plain_text
+from storyline.fetch.urls import canonicalize_url, host_of
+from storyline.ingest import store as ingest_stage
 from storyline.models import ArticleIn
 from storyline.parse.encoding import decode_document
 from storyline.storage import fetchlog
-from storyline.urls import canonicalize_url, host_of
+from storyline.text.dates import parse_datetime
+from storyline.text.jsonio import json_objects
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
