@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from storyline.nlp.temporal import split_sentences
+from storyline.text.sentences import split_sentences
 from storyline.write.verify import Source, Verifier, is_meta
+from tests.helpers import EVAL, SEEDS, require_shared
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = SHARED / "seeds"
-ECB = SHARED / "data" / "eval" / "ecbplus-dev.jsonl"
+ECB = EVAL / "ecbplus-dev.jsonl"
 
 
 def _seed(prefix: str) -> str:
@@ -31,6 +29,7 @@ def verifier() -> Verifier:
 @pytest.fixture(scope="module")
 def sources() -> list[Source]:
     # 000 and 001 report the first day (Tuesday 17 Feb 2026), 003 and 004 the second.
+    require_shared()
     return [
         Source(0, _seed("000"), datetime(2026, 2, 17, 18)),
         Source(1, _seed("001"), datetime(2026, 2, 17, 20)),
@@ -133,6 +132,7 @@ def test_wrong_citation_is_recited(verifier: Verifier, sources: list[Source]) ->
     assert v.reason and "re-cited" in v.reason
 
 
+@pytest.mark.needs_shared
 def test_unrelated_sentence_rejected(verifier: Verifier, sources: list[Source]) -> None:
     rows = [json.loads(line) for line in ECB.read_text(encoding="utf-8").splitlines()[:40]]
     sents = [_sentences(r["text"])[0] for r in rows if _sentences(r["text"])]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storyline.write.keyphrases import PhraseTagger
-from storyline.write.trim import MAX_WORDS
+from storyline.write.trim import MAX_HEADLINE_WORDS
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ NONE = [
 def test_lead_sentences_become_headlines(tagger: PhraseTagger) -> None:
     got = tagger.headlines([s for s, _ in HEADLINES])
     assert got == [h for _, h in HEADLINES]
-    assert all(len(h.split()) <= MAX_WORDS for h in got if h)
+    assert all(len(h.split()) <= MAX_HEADLINE_WORDS for h in got if h)
 
 
 def test_no_headline_where_trimming_would_mislead(tagger: PhraseTagger) -> None:

@@ -16,8 +16,20 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-# Small English stop list: function words and newsroom filler that carry no event.
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "said", "says", "say", "told", "according", "new", "news", "report", "reports", "reported", "reuters", "ap", "afp", "mr", "mrs", "ms", "one", "two", "three", "first", "last", "year", "years", "day", "days", "week", "weeks", "month", "months", "time", "people", "would", "could", "also", "still", "like", "get", "got", "make", "made", "many", "much", "even", "back", "well", "via"])
+from storyline.text.lexicon import (
+    EVENT_NEUTRAL_WORDS,
+    FUNCTION_WORDS,
+    HONORIFICS,
+    NEWS_FILLER,
+    REPORTING_VERBS,
+    WIRE_SERVICES,
+)
+
+# What clustering (and the writer's content words) ignores: function words, attribution,
+# news filler, the words every report shares, wire-service bylines and honorifics (never
+# "dr"; no user reads words under three letters anyway).
+STOPWORDS = (FUNCTION_WORDS | REPORTING_VERBS | NEWS_FILLER | EVENT_NEUTRAL_WORDS
+             | WIRE_SERVICES | (HONORIFICS - {"dr"}))
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|\d[\d,.]*\d|\d", re.UNICODE)
 MAX_TERM_LEN = 48

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from storyline.nlp.temporal import split_sentences
+from storyline.text.sentences import split_sentences
 
 __all__ = ["LexRank", "central_title"]
 
 EDGE_THRESHOLD = 0.1
 DAMPING = 0.85
-MIN_WORDS = 5
+MIN_LEXRANK_SENTENCE_WORDS = 5  # shorter sentences are no LexRank candidates
 
 
 class LexRank:
@@ -33,7 +33,7 @@ class LexRank:
         for text in texts:
             flat = " ".join(text.split())
             sentences += [flat[a:b].strip() for a, b in split_sentences(flat)
-                          if len(flat[a:b].split()) >= MIN_WORDS]
+                          if len(flat[a:b].split()) >= MIN_LEXRANK_SENTENCE_WORDS]
         if not sentences:
             return ""
         m = self.tfidf.transform(sentences)

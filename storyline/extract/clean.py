@@ -11,6 +11,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from storyline.text.lexicon import (
+    AGENCY_CREDITS,
+    FUNCTION_WORDS,
+    HONORIFICS,
+    MORE_FUNCTION_WORDS,
+    NEWS_FILLER,
+    REPORTING_VERBS,
+    wordset,
+)
+
 __all__ = [
     "CleanResult",
     "boilerplate_reason",
@@ -39,22 +49,9 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _BULLET = re.compile(r"^(?:[-–—•*·▪►]\s+|\d{1,2}[.)]\s+)")
 
 
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOPWORDS = _wordset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers herself him himself his how
-    i if in into is it its itself just me more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves us says said say new one two first last year years day days
-    week may might must shall also amid via per over than like get gets got make made
-    mr mrs ms dr according told tell"""
-)
+# Words that say nothing about whether two lines are related.
+STOPWORDS = (FUNCTION_WORDS | MORE_FUNCTION_WORDS | REPORTING_VERBS | NEWS_FILLER | HONORIFICS
+             | wordset("tell gets"))
 
 _PROMPT = re.compile(
     r"^(?:read more|read also|also read|read next|see also|more on this|more from|more:|"
@@ -79,8 +76,10 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _AGENCY_ONLY = re.compile(
-    r"^[(\[—–-]?\s*(?:afp|reuters|ap|associated press|anadolu(?: agency)?|aa|dpa|xinhua|efe|ansa|"
-    r"pti|ani|ians|tass|getty images|agencies)\s*[)\]]?$",
+    r"^[(\[—–-]?\s*(?:"
+    + "|".join(sorted(map(re.escape, [*AGENCY_CREDITS, "getty images", "agencies"]),
+                      key=len, reverse=True))
+    + r")\s*[)\]]?$",
     re.IGNORECASE,
 )
 _READING_TIME = re.compile(
@@ -93,7 +92,7 @@ _RELATIVE_TIME = re.compile(
     r"w|wks?|weeks?|mos?|months?|y|yrs?|years?)\s+ago|just now|moments? ago|yesterday|today)\.?$",
     re.IGNORECASE,
 )
-_SECTION_WORDS = _wordset(
+_SECTION_WORDS = wordset(
     """world news politics business sport sports opinion analysis technology tech science
     health culture entertainment lifestyle economy markets europe asia africa americas
     middle east us uk local national international travel environment climate education

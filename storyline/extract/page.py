@@ -8,7 +8,6 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -20,13 +19,14 @@ from trafilatura.utils import load_html
 from storyline.extract.clean import clean_text, is_prompt, normalise_line
 from storyline.models import ExtractedPage
 from storyline.parse.encoding import decode_document
+from storyline.text.dates import PAGE_LAYOUTS, parse_datetime
 
 __all__ = ["decode_html", "extract_html"]
 
 LOG = logging.getLogger(__name__)
 
 MAX_LINKS = 50
-MIN_WORDS = 5  # fewer words than this is "no main text"
+MIN_MAIN_TEXT_WORDS = 5  # fewer words than this is "no main text"
 _MAX_CAPTION = 300
 _MAX_CREDIT = 100
 
@@ -204,30 +204,12 @@ def _ld_name(value: Any) -> str | None:
 
 
 def _parse_datetime(value: str | None) -> datetime | None:
+    """A page's date as aware UTC; None when unreadable or implausible (before 1990 or
+    after next year: a template's placeholder, a copyright year gone wrong)."""
     if not value or not isinstance(value, str):
         return None
-    value = value.strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            m = re.match(r"(\d{4})-(\d{2})-(\d{2})", value) or re.match(
-                r"(\d{4})/(\d{2})/(\d{2})", value
-            )
-            if m:
-                try:
-                    parsed = datetime(int(m[1]), int(m[2]), int(m[3]))
-                except ValueError:
-                    parsed = None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
-    if not 1990 <= parsed.year <= datetime.now(UTC).year + 1:
+    parsed = parse_datetime(value, PAGE_LAYOUTS)
+    if parsed is None or not 1990 <= parsed.year <= datetime.now(UTC).year + 1:
         return None
     return parsed
 
@@ -479,7 +461,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ex
     site = _site_name(meta, ld, url or canonical)
     title = _title(tree, meta, ld, site)
     cleaned = clean_text(raw_text, title)
-    if len(_WORD.findall(cleaned.text)) < MIN_WORDS:
+    if len(_WORD.findall(cleaned.text)) < MIN_MAIN_TEXT_WORDS:
         return None
     image_url = _image(meta, ld, base)
     caption, credit = _image_caption(tree, meta, image_url, title)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from storyline.extract.clean import boilerplate_reason, clean_text, is_paragraph, normalise_line
+from storyline.text.lexicon import AGENCIES, MONTH_NUMBERS
 
 __all__ = ["PlainTextArticle", "is_aggregator_page", "parse_plain_text"]
 
@@ -30,31 +31,6 @@ class PlainTextArticle:
     removed: list[str] = field(default_factory=list)
 
 
-_AGENCIES = {
-    "afp": "AFP",
-    "agence france-presse": "AFP",
-    "reuters": "Reuters",
-    "ap": "AP",
-    "associated press": "AP",
-    "the associated press": "AP",
-    "anadolu": "Anadolu Agency",
-    "anadolu agency": "Anadolu Agency",
-    "aa": "Anadolu Agency",
-    "dpa": "dpa",
-    "xinhua": "Xinhua",
-    "efe": "EFE",
-    "ansa": "ANSA",
-    "pti": "PTI",
-    "ani": "ANI",
-    "ians": "IANS",
-    "tass": "TASS",
-    "kyodo": "Kyodo",
-    "yonhap": "Yonhap",
-    "bloomberg": "Bloomberg",
-    "app": "APP",
-    "wam": "WAM",
-    "irna": "IRNA",
-}
 _SOURCE_LINE = re.compile(
     r"^\(?\s*(?:source|sources|with inputs? from)\s*:?\s*(?P<name>[^()]{2,60}?)\s*\)?\.?$", re.I
 )
@@ -84,13 +60,6 @@ _CAPTION_SLASH = re.compile(r"^(?P<caption>.{20,400}?)\s*/\s*(?P<credit>[A-Z][\w
 _CAPTION_PAREN = re.compile(
     r"^(?P<caption>.{20,400}?)\s*\((?P<credit>(?:photo|image|credit)s?\s*:?\s*[^()]{2,40})\)$", re.I
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-        start=1,
-    )
-}
 _MONTH = r"(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_MDY = re.compile(
     rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b", re.I
@@ -109,7 +78,7 @@ def _find_date(text: str) -> datetime | None:
         if not m:
             continue
         month = m.group("month")
-        month_no = int(month) if month.isdigit() else _MONTHS.get(month[:3].lower(), 0)
+        month_no = int(month) if month.isdigit() else MONTH_NUMBERS.get(month[:3].lower(), 0)
         try:
             return datetime(int(m.group("year")), month_no, int(m.group("day")), tzinfo=UTC)
         except ValueError:
@@ -122,7 +91,7 @@ def _agency_name(name: str) -> str | None:
     if not name or len(name.split()) > 5:
         return None
     parts = [p.strip() for p in re.split(r"[,/&]| and ", name) if p.strip()]
-    known = [_AGENCIES.get(p.lower()) for p in parts]
+    known = [AGENCIES.get(p.lower()) for p in parts]
     if known and all(known):
         return ", ".join(dict.fromkeys(k for k in known if k))
     return name if name[:1].isupper() else None
@@ -182,7 +151,7 @@ def parse_plain_text(raw: str, *, published_hint: datetime | None = None) -> Pla
             caption_date = _find_date(caption)
             removed.append(line)
             continue
-        if caption is None and (cap := _split_caption(line)) and cap[1].lower() in _AGENCIES:
+        if caption is None and (cap := _split_caption(line)) and cap[1].lower() in AGENCIES:
             caption, credit = cap
             caption_date = _find_date(caption)
             removed.append(line)

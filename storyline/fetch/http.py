@@ -12,7 +12,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +20,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from storyline.fetch.urls import is_public_address
+from storyline.text.dates import HTTP_LAYOUTS, parse_datetime
 
 __all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "FetchResult", "Fetcher", "parse_retry_after"]
 
@@ -47,6 +47,19 @@ class FetchConfig:
         "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
     )
     trust_env: bool = True  # honour HTTP(S)_PROXY / NO_PROXY / SSL_CERT_FILE
+
+    def __post_init__(self) -> None:
+        # A zero cap would never let a request start (the fetch would hang): refuse it here.
+        # Written so that NaN fails too.
+        for name in ("timeout_s", "connect_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"FetchConfig.{name} must be greater than 0, "
+                                 f"got {getattr(self, name)!r}")
+        for name, least in (("max_body_bytes", 1), ("max_redirects", 0),
+                            ("max_concurrency", 1), ("per_host_concurrency", 1)):
+            if not getattr(self, name) >= least:
+                raise ValueError(f"FetchConfig.{name} must be at least {least}, "
+                                 f"got {getattr(self, name)!r}")
 
 
 @dataclass(slots=True)
@@ -80,12 +93,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    when = parse_datetime(value, HTTP_LAYOUTS)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+
+from storyline.text.dates import HTTP_LAYOUTS, parse_datetime
 
 __all__ = ["next_check", "cache_control_max_age", "expires_in"]
 
@@ -36,14 +37,12 @@ def expires_in(expires: str | datetime | None, now: datetime) -> float | None:
     if expires is None:
         return None
     if isinstance(expires, str):
-        try:
-            when = parsedate_to_datetime(expires.strip())
-        except (TypeError, ValueError, IndexError):
+        parsed = parse_datetime(expires, HTTP_LAYOUTS)
+        if parsed is None:
             return None  # "0", "-1" and garbage mean "already expired": no hint
+        when = parsed
     else:
-        when = expires
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+        when = expires if expires.tzinfo is not None else expires.replace(tzinfo=UTC)
     seconds = (when - now).total_seconds()
     return seconds if seconds > 0 else None
 

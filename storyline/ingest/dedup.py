@@ -22,8 +22,8 @@ NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS  # 4 rows a band: candidates from Jaccard ~0.42 upwards
 SHINGLE = 3
-MIN_WORDS = 25
-SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures depend on it  # shorter texts are too small for a meaningful near-duplicate test
+MIN_MINHASH_WORDS = 25  # shorter texts are too small for a meaningful near-duplicate test
+SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures depend on it
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -51,7 +51,7 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[bytes]:
 def signature(text: str) -> LeanMinHash | None:
     """MinHash of the text's word shingles, or None when the text is too short."""
     tokens = words(text)
-    if len(tokens) < MIN_WORDS:
+    if len(tokens) < MIN_MINHASH_WORDS:
         return None
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     mh.update_batch(list(shingles(tokens)))

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyline.nlp.encoder import embedding_text
-from storyline.text.lexicon import SMALL
+from storyline.text.lead import lead_text
+from storyline.text.lexicon import HONORIFICS, MONTH_NAMES, SENTENCE_OPENERS, SMALL, WEEKDAYS
 
 __all__ = [
     "ENTITY_TYPES",
@@ -190,80 +190,8 @@ def normalize_number(text: str, label: str = "CARDINAL") -> str | None:
 
 
 # --------------------------------------------------------------------------- regex fallback
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-]
-_CAP_STOP = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "but",
-        "or",
-        "in",
-        "on",
-        "at",
-        "to",
-        "of",
-        "for",
-        "by",
-        "with",
-        "from",
-        "as",
-        "it",
-        "he",
-        "she",
-        "they",
-        "we",
-        "i",
-        "you",
-        "this",
-        "that",
-        "these",
-        "those",
-        "his",
-        "her",
-        "their",
-        "its",
-        "our",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    + _MONTHS
-)
+# Capitalised words that start a run without being (the start of) a name.
+_CAP_STOP = SENTENCE_OPENERS | HONORIFICS | frozenset(WEEKDAYS) | MONTH_NAMES
 _CONNECT = frozenset({"of", "de", "del", "da", "al", "bin", "van", "von", "la", "and"})
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’.\-]*|\S")
 _SENT_END = frozenset({".", "!", "?", ":", '"', "“", "”", "—", "–", "\n"})
@@ -333,8 +261,8 @@ def _regex_numbers(text: str) -> list[str]:
         span = m.group(0).strip()
         before = low[max(0, m.start() - 10) : m.start()].split()
         after = low[m.end() : m.end() + 10].split()
-        if (before and before[-1].strip(".,") in _MONTHS) or (
-            after and after[0].strip(".,") in _MONTHS
+        if (before and before[-1].strip(".,") in MONTH_NAMES) or (
+            after and after[0].strip(".,") in MONTH_NAMES
         ):
             continue
         if re.fullmatch(r"(19|20)\d\d", span):
@@ -353,8 +281,8 @@ def _regex_numbers(text: str) -> list[str]:
 def regex_signals(title: str, text: str, max_words: int = 150) -> ArticleSignals:
     """The fallback extractor. A Title Case headline (most words capitalised) is
     left out of entity search, since every word there looks like a name."""
-    body_only = embedding_text("", text, max_words)
-    joined = embedding_text(title, text, max_words)
+    body_only = lead_text("", text, max_words)
+    joined = lead_text(title, text, max_words)
     ents = _regex_entities(body_only if _title_case(title) else joined)
     return ArticleSignals(entities=_unique(ents), numbers=_unique(_regex_numbers(joined)))
 
@@ -417,8 +345,8 @@ class SignalExtractor:
         items = [(t or "", x or "") for t, x in titles_and_texts]
         if self._nlp is None:
             return [regex_signals(t, x, self.max_words) for t, x in items]
-        texts = [embedding_text(t, x, self.max_words) for t, x in items]
-        # Characters of the title in each text (embedding_text starts with it), if it
+        texts = [lead_text(t, x, self.max_words) for t, x in items]
+        # Characters of the title in each text (lead_text starts with it), if it
         # is Title Case and its entities need the check in _from_doc.
         heads = [len(" ".join(t.split())) if _title_case(t) else 0 for t, _ in items]
         try:

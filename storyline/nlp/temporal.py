@@ -30,9 +30,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from storyline.text.lexicon import NUMBER_WORDS
+from storyline.text.lexicon import MONTH_NUMBERS, NUMBER_WORDS, WEEKDAYS
+from storyline.text.sentences import split_sentences
 
-__all__ = ["TimeMention", "is_relative", "resolve_mentions", "split_sentences"]
+__all__ = ["TimeMention", "is_relative", "resolve_mentions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,7 @@ def is_relative(text: str) -> bool:
 
 # --------------------------------------------------------------------------- lexicon
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-_WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
-    "friday": 4, "saturday": 5, "sunday": 6,
-}
+_WEEKDAYS = {day: i for i, day in enumerate(WEEKDAYS)}  # date.weekday() numbers
 _NUMBERS = {"a": 1, "an": 1, **{w: v for w, v in NUMBER_WORDS.items() if v},
             "several": 0, "few": 0, "many": 0}
 
@@ -145,38 +139,12 @@ _FUTURE = re.compile(
     r"|as soon as|as early as|until|till|upcoming|later this|ahead of)\b",
     re.IGNORECASE,
 )
-_ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Inc|Co|Corp"
-    r"|Ltd|No|vs|Prof|Rev|Ft|Mt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m"
-    r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
-    r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"
-)
-_SENT_END = re.compile(r"[.!?][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])|\n+")
 
 
 # --------------------------------------------------------------------------- helpers
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Cheap sentence splitter: (start, end) offsets; abbreviation-aware."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENT_END.finditer(text):
-        if m.group(0)[0] == ".":
-            head = text[max(start, m.start() - 12):m.start()]
-            if _ABBREV.search(head):
-                continue
-        end = m.start() + len(m.group(0).rstrip())
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    # trim leading whitespace
-    return [(s + (len(text[s:e]) - len(text[s:e].lstrip())), e) for s, e in spans]
-
-
 def _month_num(token: str) -> int:
-    return _MONTHS.get(token[:3].lower(), 0)
+    return MONTH_NUMBERS.get(token[:3].lower(), 0)
 
 
 def _day_num(token: str) -> int:

@@ -15,6 +15,7 @@ from storyline.parse.common import (
     snippet,
     text_to_html,
 )
+from storyline.text.dates import JSON_FEED_LAYOUTS, parse_datetime
 
 __all__ = ["looks_like_json_feed", "parse_json_feed"]
 
@@ -39,13 +40,7 @@ def _str(value: Any) -> str | None:
 
 def _parse_date(value: Any) -> datetime | None:
     text = _str(value)
-    if text is None:
-        return None
-    text = text.replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    return None if text is None else parse_datetime(text, JSON_FEED_LAYOUTS)
 
 
 def _author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Float, Integer, Text, text
 
 from storyline.storage.schema import UTCDateTime
+from storyline.text.lexicon import CONTRACTION_PIECES, FUNCTION_WORDS
 
 __all__ = ["ArticleHit", "SearchResults", "StoryHit", "parse_query", "search"]
 
@@ -31,17 +32,9 @@ _OPEN, _CLOSE = "\x02", "\x03"  # match markers inside snippets, stripped before
 _ELLIPSIS = "…"
 
 # PostgreSQL's English stop words (tsearch_data/english.stop): dropped from bare words on
-# SQLite too, so that both databases answer a query alike.
-_STOP_WORDS_TEXT = """
-i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
-she her hers herself it its itself they them their theirs themselves what which who whom
-this that these those am is are was were be been being have has had having do does did
-doing a an the and but if or because as until while of at by for with about against
-between into through during before after above below to from up down in out on off over
-under again further then once here there when where why how all any both each few more
-most other some such no nor not only own same so than too very s t can will just don
-should now"""
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+# SQLite too, so that both databases answer a query alike. That list is the lexicon's
+# function words without "also", "could" and "would", with the pieces of contractions.
+STOP_WORDS = (FUNCTION_WORDS - {"also", "could", "would"}) | CONTRACTION_PIECES
 
 
 @dataclass

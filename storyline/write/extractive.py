@@ -26,8 +26,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from storyline.cluster.represent import STOPWORDS
 from storyline.nlp.encoder import Embedder
-from storyline.nlp.temporal import is_relative, resolve_mentions, split_sentences
-from storyline.write.facts import external_links, find_conflicts, wordset
+from storyline.nlp.temporal import is_relative, resolve_mentions
+from storyline.text.lexicon import wordset
+from storyline.text.sentences import split_sentences
+from storyline.write.facts import external_links, find_conflicts
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
 from storyline.write.schema import (
     Image,
@@ -41,7 +43,7 @@ from storyline.write.schema import (
 )
 from storyline.write.verify import Source, Verifier
 
-MIN_WORDS, MAX_WORDS = 8, 60
+MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 8, 60  # a summary sentence's length
 SECTION_MIN, SECTION_MAX = 2, 4
 MAX_SECTIONS = 6
 SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence similarity
@@ -132,7 +134,7 @@ def _sentences(article: StoryArticle) -> list[str]:
 
 def _usable(sentence: str) -> bool:
     words = sentence.split()
-    if not MIN_WORDS <= len(words) <= MAX_WORDS:
+    if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
     if _NOTE.match(sentence):  # a note to readers, not reporting
         return False
@@ -199,10 +201,13 @@ def _localized(headline: str, places: list[list[str]], n_sources: int) -> str:
 class ExtractiveWriter:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder | None = None, verifier: Verifier | None = None):
+    def __init__(self, embedder: Embedder | None = None, verifier: Verifier | None = None,
+                 tagger: PhraseTagger | None = None):
+        """``embedder``: the run's shared encoder (production code always passes it, see
+        ``storyline.pipeline``; a default ``Embedder()`` is for tests and benchmarks)."""
         self.embedder = embedder or Embedder()
         self.verifier = verifier or Verifier(self.embedder)
-        self.tagger = PhraseTagger()
+        self.tagger = tagger or PhraseTagger()
 
     # ---- public ---------------------------------------------------------------------
     def write(self, articles: list[StoryArticle]) -> StorySummary:

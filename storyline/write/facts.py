@@ -18,14 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from storyline.text.lexicon import NUMBER_WORDS
+from storyline.text.lexicon import MONTH_NAMES, NUMBER_WORDS, PHRASE_BREAKS, wordset
 from storyline.write.schema import Conflict, ConflictClaim, ExternalLink
-
-
-def wordset(text: str) -> frozenset[str]:
-    """A set of words written as one whitespace-separated block."""
-    return frozenset(text.split())
-
 
 __all__ = ["Quantity", "external_links", "find_conflicts", "quantities", "registered_domain"]
 
@@ -48,19 +42,12 @@ _QTY = re.compile(
     rf"(?:\s+(?P<scale>{'|'.join(_SCALES)}))?(?P<rest>(?:[\s-]+[A-Za-z][A-Za-z'-]*){{1,4}})",
     re.IGNORECASE,
 )
-_MONTHS = wordset("""jan feb mar apr may jun jul aug sep sept oct nov dec january february
-march april june july august september october november december""")
-# Words that end the counted phrase ("12 people [were] killed", "6 hours [of] talks").
-_STOP = wordset("""
-a an the and or but of to in on at for by with from as than that which who whom whose
-per over under into after before during since until while when where were was are is
-be been being have had has will would could should may might can said says say also
-more less fewer other others out among about around than then there their its his her
-""")
 # Words after a number that are not what is counted.
 _NOT_UNITS = wordset("""
 year years old am pm gmt utc time times day-old year-old
-""") | _MONTHS
+""") | MONTH_NAMES
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     value: float
@@ -110,7 +97,7 @@ def quantities(sentence: str) -> list[Quantity]:
     for m in _QTY.finditer(sentence):
         value = _value(m.group("num"), m.group("scale"))
         before = sentence[: m.start()].split()[-1:]
-        if value is None or (before and before[0].lower().strip(".,") in _MONTHS):
+        if value is None or (before and before[0].lower().strip(".,") in MONTH_NAMES):
             continue  # "February 18"
         if m.group("num").isdigit() and 1800 <= value <= 2100 and not m.group("scale"):
             continue  # a year
@@ -120,8 +107,8 @@ def quantities(sentence: str) -> list[Quantity]:
             unit_at = 0
         else:  # the counted thing is the first plural noun: "126 Russian attack drones"
             unit_at = next((k for k, w in enumerate(words)
-                            if w.lower() in _STOP or _plural(w)), -1)
-            if unit_at < 0 or words[unit_at].lower() in _STOP:
+                            if w.lower() in PHRASE_BREAKS or _plural(w)), -1)
+            if unit_at < 0 or words[unit_at].lower() in PHRASE_BREAKS:
                 continue
         words = words[: unit_at + 1]
         if words[-1].lower() in _NOT_UNITS or not words[-1][:1].islower():

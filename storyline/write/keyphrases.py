@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyline.cluster.represent import STOPWORDS
-from storyline.write.facts import wordset
+from storyline.text.lexicon import wordset
 from storyline.write.trim import trim
 
 log = logging.getLogger(__name__)

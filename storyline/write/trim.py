@@ -10,18 +10,19 @@ a negation is always kept. A reporting verb keeps its speaker and the reported c
 
 The words all come from the sentence, which the verifier has checked, so the title
 claims nothing the sentence does not. ``trim`` returns None when the parse gives no
-clean subject–verb headline of 3 to ``MAX_WORDS`` words (a pronoun subject, a fragment,
-a copula); the caller then titles the section from its key phrases.
+clean subject–verb headline of ``MIN_HEADLINE_WORDS`` to ``MAX_HEADLINE_WORDS`` words (a
+pronoun subject, a fragment, a copula); the caller then titles the section from its key
+phrases.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MAX_WORDS", "title_case", "trim"]
+__all__ = ["MAX_HEADLINE_WORDS", "title_case", "trim"]
 
-MAX_WORDS = 9
-MIN_WORDS = 3
+MAX_HEADLINE_WORDS = 9
+MIN_HEADLINE_WORDS = 3
 
 _REPORTING = {"say", "announce", "state", "report", "add", "note", "claim",
               "insist", "warn", "argue", "indicate", "suggest", "confirm", "declare",
@@ -149,7 +150,7 @@ def _place(verb: Any) -> list[Any] | None:
     return None
 
 
-def _clause(verb: Any, headline_tense: bool, budget: int = MAX_WORDS) -> list[str] | None:
+def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -> list[str] | None:
     subj = next((c for c in verb.lefts if c.dep_ in _SUBJ), None)
     if subj is None:
         return None
@@ -208,7 +209,8 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_WORDS) -> list[st
 
 
 def trim(doc: Any) -> str | None:
-    """A headline of 3..MAX_WORDS words from a parsed sentence, or None."""
+    """A headline of MIN_HEADLINE_WORDS..MAX_HEADLINE_WORDS words from a parsed sentence,
+    or None."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX"):
         return None
@@ -219,7 +221,7 @@ def trim(doc: Any) -> str | None:
         subj = next((c for c in root.lefts if c.dep_ in _SUBJ), None)
         speaker = _noun_phrase(subj) if subj is not None else None
         inner = _clause(comp, headline_tense=False,
-                        budget=MAX_WORDS - 1 - len(speaker or ()))
+                        budget=MAX_HEADLINE_WORDS - 1 - len(speaker or ()))
         # A reported claim keeps who reports it, or the title would state it as fact.
         if inner is None or not speaker or subj is None:
             return None
@@ -233,7 +235,7 @@ def trim(doc: Any) -> str | None:
     for k in range(len(words) - 2, 0, -1):  # "four - year" -> "four-year"
         if words[k] in ("-", "–"):
             words[k - 1: k + 2] = ["".join(words[k - 1: k + 2])]
-    if not MIN_WORDS <= len(words) <= MAX_WORDS or words[-1].endswith("."):
+    if not MIN_HEADLINE_WORDS <= len(words) <= MAX_HEADLINE_WORDS or words[-1].endswith("."):
         return None  # too short, too long, or cut at an abbreviation ("Rep.")
     return title_case(words)
 

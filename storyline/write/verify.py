@@ -38,8 +38,9 @@ import numpy as np
 
 from storyline.nlp.encoder import Embedder
 from storyline.nlp.entities import SignalExtractor, normalize_entity, normalize_number
-from storyline.nlp.temporal import TimeMention, is_relative, resolve_mentions, split_sentences
+from storyline.nlp.temporal import TimeMention, is_relative, resolve_mentions
 from storyline.text.lexicon import SMALL, TENS
+from storyline.text.sentences import split_sentences
 
 __all__ = ["DEFAULT_THRESHOLD", "Source", "Verdict", "Verifier", "is_meta"]
 

@@ -1,0 +1,41 @@
+"""The one sentence splitter: cheap, rule-based and abbreviation-aware.
+
+A sentence ends at ``.``, ``!`` or ``?`` (with any closing quotes or brackets) followed by
+whitespace and a capital letter, digit or opening quote, or at a line break; a full stop
+after a known abbreviation ("Mr.", "Jan.", "Calif.", "U.S.", an initial) ends nothing.
+Used by temporal expressions, the writer, the verifier and the LexRank baseline.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_sentences"]
+
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Inc|Co|Corp"
+    r"|Ltd|No|vs|Prof|Rev|Ft|Mt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m"
+    r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
+    r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"
+)
+_SENT_END = re.compile(r"[.!?][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the sentences of ``text``, without their
+    leading whitespace; blank stretches give no sentence."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        if m.group(0)[0] == ".":
+            head = text[max(start, m.start() - 12):m.start()]
+            if _ABBREV.search(head):
+                continue
+        end = m.start() + len(m.group(0).rstrip())
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    # trim leading whitespace
+    return [(s + (len(text[s:e]) - len(text[s:e].lstrip())), e) for s, e in spans]
