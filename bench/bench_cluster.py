@@ -25,7 +25,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-EVAL = REPO.parent / "shared" / "data" / "eval"
+from tests.helpers import EVAL  # noqa: E402
+
 PER_DAY = 200  # synthetic archive: articles per day
 
 
@@ -130,7 +131,7 @@ def one_scale(n_old: int, n_new: int) -> dict[str, float]:
         report = service.run()
         seconds = time.perf_counter() - t0
         assert report.articles == n_new, report
-        active = service.engine.active_count if service.engine else 0
+        active = service.index.active_count if service.index else 0
         engine.dispose()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "per_s": n_new / seconds, "active": active, "peak": peak_mib}

@@ -39,11 +39,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+from tests.helpers import EVAL  # noqa: E402
 
 CORPUS_VERSION = "2"  # 2: stored story pages (migration 0005)
 MAX_AGE_DAYS = 3
 SPAN_DAYS = 30
-EVAL = REPO.parent / "shared" / "data" / "eval"
 SAMPLE = REPO / "storyline" / "data" / "sample" / "ecbplus-dev.jsonl.gz"
 
 OUTLETS = [
@@ -180,7 +180,7 @@ def ensure_corpus(n_stories: int = 10_000, *, force: bool = False, seed: int = 0
     else:
         # Stored story pages from another version of the web code are rendered again (as
         # `storyline serve` does in the background); the file keeps its age.
-        from storyline.web.stored import render_missing
+        from storyline.write.page import render_missing
 
         stat = path.stat()
         engine = create_engine(f"sqlite:///{path}")
@@ -215,7 +215,7 @@ def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
         substories,
     )
     from storyline.text.jsonio import json_default
-    from storyline.web.stored import render_missing
+    from storyline.write.page import render_missing
     ws = _summary_schema()
     Conflict, ConflictClaim, ExternalLink, Image = (
         ws.Conflict, ws.ConflictClaim, ws.ExternalLink, ws.Image)
@@ -399,7 +399,7 @@ def build(path: Path, n_stories: int, *, seed: int = 0) -> None:
                 conn.execute(insert(table), rows[k:k + 5000])
         conn.commit()
         # The stored story pages, as `storyline serve` renders them for summaries written
-        # without (storyline/web/stored.py; the writer stores them as it writes).
+        # without (storyline/write/page.py; the writer stores them as it writes).
         render_missing(engine, batch=1000)
         conn.exec_driver_sql("ANALYZE")  # planner statistics, as a long-lived database has
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")

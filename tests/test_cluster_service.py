@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import EVAL, SEEDS
+import pytest
 
-SEED_FILES = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt",
-              "003_6fb147435889008f.txt", "004_c568a9170720648a.txt"]
+from tests.helpers import EVAL, SEED_FILES, SEEDS, import_talk_rounds, lines
 
-
-def lines(out: str) -> list[dict]:
-    return [json.loads(x) for x in out.splitlines()]
+pytestmark = pytest.mark.needs_shared
 
 
 def ecb_subset(tmp_path: Path, topics: tuple[str, ...]) -> Path:
@@ -119,38 +116,6 @@ def test_fetch_clusters_what_it_fetched(cli, http_server) -> None:  # type: igno
     assert "2 new articles" in out and "Clustered 2 articles" in out
     stories = lines(cli("stories", "list", "--json").output)
     assert [s["article_count"] for s in stories] == [2]
-
-
-ABU_DHABI = [
-    ("Ukraine and Russia end first day of Abu Dhabi talks without breakthrough",
-     "Ukrainian and Russian delegations ended a first day of US-brokered talks in Abu Dhabi "
-     "on Wednesday without a breakthrough, officials said. US envoy Steve Witkoff and Jared "
-     "Kushner mediated the trilateral meeting, while Rustem Umerov led Ukraine's team.\n"
-     "The talks focused on territory in the eastern Donbas region and on security "
-     "guarantees for Kyiv, the main obstacles to ending the war that began with Russia's "
-     "full-scale invasion in February 2022.\n"
-     "Ukrainian President Volodymyr Zelensky said Kyiv wanted a dignified peace but would "
-     "not give up land it controls. The Kremlin said its demands on the Donbas stand."),
-    ("Abu Dhabi round of Russia-Ukraine peace talks closes, second round planned",
-     "A round of peace negotiations between Russia and Ukraine in Abu Dhabi closed on "
-     "Thursday, with both sides agreeing to meet again, the United States said. Steve "
-     "Witkoff described the discussions with Kushner, Umerov and the Russian delegation as "
-     "constructive.\n"
-     "Disputes over the Donbas and Western security guarantees for Ukraine remain "
-     "unresolved, according to officials from Kyiv, as Russian drone strikes on Ukrainian "
-     "energy infrastructure continued during the talks.\n"
-     "Volodymyr Zelensky said Ukraine was ready for further rounds of negotiations."),
-]
-
-
-def import_talk_rounds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Two articles on the Abu Dhabi round (4-5 Feb 2026) and the four Geneva seeds."""
-    for i, (title, body) in enumerate(ABU_DHABI):
-        f = tmp_path / f"abu{i}.txt"
-        f.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
-        cli("import", str(f), "--outlet", f"Wire {i}", "--published", f"2026-02-0{4 + i}T10:00Z")
-    for name in SEED_FILES:
-        cli("import", str(SEEDS / name), "--published", "2026-02-18T08:00:00Z")
 
 
 def test_storyline_links_rounds_of_talks_weeks_apart(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -157,7 +157,8 @@ def test_top_headlines_ranking(web: Web) -> None:
 
 
 def test_ranking_pages_and_scores(web: Web) -> None:
-    from storyline.web.queries import rank_stories, story_score, top_page
+    from storyline.rank import story_score, top_stories
+    from storyline.web.queries import top_page
 
     ref = datetime(2026, 2, 18, tzinfo=UTC)
     day = timedelta(days=1)
@@ -175,12 +176,39 @@ def test_ranking_pages_and_scores(web: Web) -> None:
     assert score(first=old - day, last=old, reference=old) == pytest.approx(score())
 
     with web.engine.connect() as conn:
-        ranking = rank_stories(conn)
+        ranking = top_stories(conn)
         pages = [top_page(conn, ranking, p, per_page=3) for p in range(1, 6)]
     seen = [s["id"] for p in pages for s in p["stories"]]
     assert pages[0]["pages"] == -(-len(ranking) // 3)
     assert seen[: len(ranking)] == [r.id for r in ranking]  # pages partition the ranking
     assert len(set(seen[: len(ranking)])) == len(ranking)
+
+
+def test_ranking_over_plain_story_stats() -> None:
+    """storyline.rank over plain data: age is measured against the newest story, not the
+    clock; a tie goes to the newer id; no stories, no ranking."""
+    from types import SimpleNamespace
+
+    from storyline.rank import rank_stories, story_score
+
+    newest = datetime(2016, 3, 1, 12, tzinfo=UTC)
+    stats = [
+        SimpleNamespace(id=1, outlet_count=5, article_count=9, first_time=newest - timedelta(days=3),
+                        last_time=newest - timedelta(days=2)),  # big but two days old
+        SimpleNamespace(id=2, outlet_count=2, article_count=3, first_time=newest,
+                        last_time=newest),
+        SimpleNamespace(id=3, outlet_count=2, article_count=3, first_time=None,
+                        last_time=newest.replace(tzinfo=None)),  # naive: taken as UTC
+        SimpleNamespace(id=4, outlet_count=1, article_count=1, first_time=None,
+                        last_time=None),  # undated: last
+    ]
+    ranked = rank_stories(stats)
+    assert [r.id for r in ranked] == [3, 2, 1, 4]
+    assert ranked[0].score == ranked[1].score == pytest.approx(
+        story_score(outlets=2, articles=3, first=newest, last=newest, reference=newest))
+    assert ranked[1].score == pytest.approx(1 + 2 * 1.584962500721156 + 2 + 2)
+    assert 0 < ranked[2].score < ranked[1].score / 3 and ranked[3].score == 0.0
+    assert rank_stories([]) == []
 
 
 def test_storyline_json(web: Web) -> None:
@@ -207,9 +235,9 @@ def test_atom_feeds_parse(web: Web) -> None:
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10" and feed.feed.title == "Storyline: Top Headlines"
     assert [e.link for e in feed.entries] == [
-        f"http://testserver/stories/{s['id']}" for s in top["stories"]]
+        f"/stories/{s['id']}" for s in top["stories"]]  # Host "testserver" is not ours
     assert feed.entries[0].title == top["stories"][0]["headline"]
-    assert feed.entries[0].id == f"http://testserver/stories/{web.seed}"
+    assert feed.entries[0].id == f"tag:storyline.invalid,2026:/stories/{web.seed}"
     assert "4 articles" in feed.entries[0].summary
     hostile = next(e for e in feed.entries if "Storm" in e.title)
     assert hostile.title.startswith("<script>alert")  # text, round-tripped, not markup
@@ -218,7 +246,7 @@ def test_atom_feeds_parse(web: Web) -> None:
     line = feedparser.parse(web.client.get(f"/storylines/{line_id}.atom").content)
     assert not line.bozo and len(line.entries) == 2
     assert line.entries[0].link.endswith(f"/stories/{web.seed}")  # newest first
-    assert line.feed.links[0].href == f"http://testserver/storylines/{line_id}.atom"
+    assert line.feed.links[0].href == f"/storylines/{line_id}.atom"
     assert web.client.get("/storylines/987654.atom").status_code == 404
 
 

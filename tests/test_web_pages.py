@@ -271,11 +271,11 @@ def test_head_and_static(site: Site) -> None:
     assert js.status_code == 200 and "data-confirm" in js.text
 
 
+@pytest.mark.needs_shared
 def test_pages_follow_new_writes(tmp_path: Path, cli: Any, db_url: str) -> None:
     """A story page and Top Headlines change as soon as the database does (no restart):
     on SQLite and on PostgreSQL."""
-    from tests.conftest import SEEDS
-    from tests.test_cluster_service import SEED_FILES
+    from tests.helpers import SEED_FILES, SEEDS
 
     settings = load_settings(env={"STORYLINE_DATA_DIR": str(tmp_path / "data"),
                                   "STORYLINE_CONFIG": ""})
@@ -340,7 +340,7 @@ def full_summary(**over: Any) -> dict[str, Any]:
 
 
 def test_every_part_of_the_story_page_renders() -> None:
-    from storyline.web.render import summary_html
+    from storyline.write.page import summary_html
 
     raw = summary_html(full_summary())
     doc = lxml_html.fromstring(raw)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cluster_service import import_talk_rounds, lines
+import pytest
+
+from tests.helpers import EVAL, import_talk_rounds, lines
 
 
 def test_write_stores_verified_summaries_and_is_idempotent(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -39,9 +41,9 @@ def test_write_stores_verified_summaries_and_is_idempotent(cli, tmp_path: Path) 
     assert missing.exit_code == 1 and "no summary for story 999" in missing.output
 
 
+@pytest.mark.slow
+@pytest.mark.needs_shared(gate="citation support rate")
 def test_eval_summarize_scores_rouge_and_support(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import EVAL
-
     refs = (EVAL / "neus-dev-summaries.jsonl").read_text().splitlines()[:5]
     wanted = {i for r in refs for i in json.loads(r)["article_ids"]}
     arts = [x for x in (EVAL / "neus-dev.jsonl").read_text().splitlines()
@@ -65,4 +67,4 @@ def test_llm_writer_misconfiguration_is_one_line(cli) -> None:  # type: ignore[n
     assert res.exit_code == 1
     assert "writer=llm needs STORYLINE_LLM_BASE_URL and STORYLINE_LLM_MODEL" in res.output
     bad = cli("write", ok=False, env={"STORYLINE_WRITER": "poet"})
-    assert "writer must be extractive or llm" in bad.output
+    assert "STORYLINE_WRITER='poet': writer must be one of extractive, llm" in bad.output

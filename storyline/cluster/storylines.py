@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection
 
-from storyline.storage.schema import (
-    article_vectors,
-    stories,
-    story_members,
-    story_summaries,
-    storylines,
-)
+from storyline.storage import stories as story_store
+from storyline.storage import storylines as storyline_store
+from storyline.storage import vectors as vector_store
 
 MIN_COSINE = 0.55  # with enough shared salient entities
 STRONG_COSINE = 0.75  # enough on its own
@@ -43,19 +39,10 @@ class StoryProfile:
 
 def story_profile(conn: Connection, story_id: int) -> StoryProfile | None:
     # The written headline names a story better than its central article's title.
-    row = conn.execute(select(stories.c.id, stories.c.first_time, stories.c.last_time,
-                              stories.c.article_count,
-                              func.coalesce(story_summaries.c.headline,
-                                            stories.c.title).label("title"))
-                       .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
-                       .where(stories.c.id == story_id, stories.c.status == "active")).first()
+    row = story_store.active_story_header(conn, story_id)
     if row is None:
         return None
-    vecs = conn.execute(
-        select(article_vectors.c.dense, article_vectors.c.entities)
-        .join(story_members, story_members.c.article_id == article_vectors.c.article_id)
-        .where(story_members.c.story_id == story_id)
-    ).all()
+    vecs = vector_store.story_signals(conn, story_id)
     if not vecs:
         return None
     mat = np.stack([np.frombuffer(v.dense, dtype=np.float32) for v in vecs])
@@ -80,11 +67,8 @@ def _score(profile: StoryProfile, centroid: np.ndarray, ents: dict[str, float]) 
 
 def _refresh(conn: Connection, storyline_id: int, now: datetime) -> None:
     """Recompute a storyline's aggregates from its stories."""
-    members = conn.execute(
-        select(stories.c.id).where(stories.c.storyline_id == storyline_id,
-                                   stories.c.status == "active")
-    ).all()
-    profiles = [p for p in (story_profile(conn, m.id) for m in members) if p is not None]
+    members = storyline_store.active_story_ids(conn, storyline_id)
+    profiles = [p for p in (story_profile(conn, m) for m in members) if p is not None]
     if not profiles:
         return
     weights = np.array([p.size for p in profiles], dtype=np.float32)
@@ -96,12 +80,12 @@ def _refresh(conn: Connection, storyline_id: int, now: datetime) -> None:
     firsts = [p.first for p in profiles if p.first]
     lasts = [p.last for p in profiles if p.last]
     biggest = max(profiles, key=lambda p: (p.size, -p.id))
-    conn.execute(update(storylines).where(storylines.c.id == storyline_id).values(
-        updated_at=now, story_count=len(profiles), title=biggest.title,
+    storyline_store.save_aggregates(
+        conn, storyline_id, now, story_count=len(profiles), title=biggest.title,
         first_time=min(firsts) if firsts else None, last_time=max(lasts) if lasts else None,
         centroid=centroid.astype(np.float32).tobytes(),
         entities=json.dumps(dict(ents.most_common(50))),
-    ))
+    )
 
 
 def update_storylines(conn: Connection, story_ids: set[int], window_days: float) -> int:
@@ -114,17 +98,13 @@ def update_storylines(conn: Connection, story_ids: set[int], window_days: float)
         profile = story_profile(conn, sid)
         if profile is None:
             continue
-        current = conn.execute(select(stories.c.storyline_id)
-                               .where(stories.c.id == sid)).scalar()
+        current = story_store.storyline_id_of(conn, sid)
         if current is not None:
             changed.add(current)  # its members changed: refreshed once, below
             continue
-        query = select(storylines.c.id, storylines.c.centroid, storylines.c.entities)
-        if profile.first is not None:
-            query = query.where(storylines.c.last_time >= profile.first - timedelta(
-                days=window_days))
+        since = None if profile.first is None else profile.first - timedelta(days=window_days)
         best: tuple[float, int] | None = None
-        for row in conn.execute(query):
+        for row in storyline_store.candidates(conn, since):
             if row.centroid is None:
                 continue
             centroid = np.frombuffer(row.centroid, dtype=np.float32)
@@ -136,10 +116,8 @@ def update_storylines(conn: Connection, story_ids: set[int], window_days: float)
             target = best[1]
             linked += 1
         else:
-            target = int(conn.execute(insert(storylines).values(
-                created_at=now, updated_at=now, story_count=1, entities="{}",
-            )).inserted_primary_key[0])  # type: ignore[index]
-        conn.execute(update(stories).where(stories.c.id == sid).values(storyline_id=target))
+            target = storyline_store.create(conn, now)
+        storyline_store.attach_story(conn, sid, target)
         # Refreshed now, so the next story of this batch is compared with it as it is.
         _refresh(conn, target, now)
         changed.discard(target)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
-from storyline.storage.schema import article_vectors, articles, story_members, substories
+from storyline.storage import substories as substory_store
+from storyline.storage import vectors as vector_store
 
 MIN_STORY_SIZE = 6  # smaller stories have no sub-stories
 DISTANCE_CUT = 0.35  # cosine distance: members closer than this share an angle
@@ -35,16 +36,8 @@ def group_members(vectors: np.ndarray, cut: float = DISTANCE_CUT) -> list[list[i
 
 def update_substories(conn: Connection, story_id: int) -> int:
     """Rebuild the sub-stories of one story; returns how many it has."""
-    rows = conn.execute(
-        select(articles.c.id, articles.c.title, article_vectors.c.dense)
-        .join(story_members, story_members.c.article_id == articles.c.id)
-        .join(article_vectors, article_vectors.c.article_id == articles.c.id)
-        .where(story_members.c.story_id == story_id)
-        .order_by(articles.c.id)
-    ).all()
-    conn.execute(update(story_members).where(story_members.c.story_id == story_id)
-                 .values(substory_id=None))
-    conn.execute(delete(substories).where(substories.c.story_id == story_id))
+    rows = vector_store.story_titled_vectors(conn, story_id)
+    substory_store.clear(conn, story_id)
     if len(rows) < MIN_STORY_SIZE:
         return 0
     vectors = np.stack([np.frombuffer(r.dense, dtype=np.float32) for r in rows])
@@ -52,10 +45,5 @@ def update_substories(conn: Connection, story_id: int) -> int:
     for group in groups:
         centre = vectors[group].mean(0)
         label = rows[group[int(np.argmax(vectors[group] @ centre))]].title
-        sub_id = conn.execute(insert(substories).values(
-            story_id=story_id, label=label, article_count=len(group)
-        )).inserted_primary_key[0]  # type: ignore[index]
-        conn.execute(update(story_members).where(
-            story_members.c.article_id.in_([rows[i].id for i in group])
-        ).values(substory_id=sub_id))
+        substory_store.create(conn, story_id, label, [rows[i].id for i in group])
     return len(groups)

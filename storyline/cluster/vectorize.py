@@ -14,7 +14,7 @@ import numpy as np
 from storyline.cluster.represent import terms_of
 from storyline.nlp.encoder import Embedder, embedding_text
 from storyline.nlp.entities import SignalExtractor
-from storyline.nlp.vectorcache import VectorCache
+from storyline.storage.vectorcache import VectorCache
 
 _SEP = "\n\x00\n"
 

@@ -41,6 +41,15 @@ def first_with_hash(conn: Connection, content_hash: str) -> int | None:
     ).scalar()
 
 
+def _shifted(when: datetime, by: timedelta) -> datetime:
+    """``when + by``, stopping at the first or last datetime instead of overflowing."""
+    try:
+        return when + by
+    except OverflowError:
+        end = datetime.max if by > timedelta(0) else datetime.min
+        return end.replace(tzinfo=when.tzinfo)
+
+
 def band_candidates(conn: Connection, buckets: list[tuple[int, int]],
                     published: datetime | None, window: timedelta) -> list[tuple[int, bytes]]:
     """Articles sharing at least one LSH band bucket, within the time window."""
@@ -56,8 +65,8 @@ def band_candidates(conn: Connection, buckets: list[tuple[int, int]],
     if published is not None:
         query = query.where(or_(
             articles.c.published.is_(None),
-            and_(articles.c.published >= published - window,
-                 articles.c.published <= published + window),
+            and_(articles.c.published >= _shifted(published, -window),
+                 articles.c.published <= _shifted(published, window)),
         ))
     return [(r.id, r.minhash) for r in conn.execute(query).all() if r.minhash]
 

@@ -52,15 +52,25 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create_folder: bool = True) -> Engine:
+    """An engine for ``url``. A SQLite file's folder is created when ``create_folder``
+    (the default data directory); else a missing folder is a DatabaseError (a path the
+    user gave with a typo must not grow a new tree and an empty database)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None and not path.parent.is_dir():
+            if not create_folder:
+                raise DatabaseError(f"cannot open database {path}: the folder "
+                                    f"{path.parent} does not exist")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder {path.parent}: "
+                                    f"{exc.strerror or exc}") from None
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -119,10 +129,17 @@ def ensure_schema(engine: Engine, *, auto_create: bool = True) -> None:
     )
 
 
+def engine_for(settings: Settings, override: str | None = None) -> Engine:
+    """An engine for the configured database (schema not checked); only the default
+    location's folder is created."""
+    return make_engine(resolve_url(settings, override),
+                       create_folder=not (override or settings.database_url))
+
+
 def open_database(settings: Settings, override: str | None = None) -> Engine:
     """Engine for the configured database, schema checked (new files are initialised)."""
     url = resolve_url(settings, override)
-    engine = make_engine(url)
+    engine = engine_for(settings, override)
     try:
         ensure_schema(engine)
     except DatabaseError:

@@ -241,7 +241,7 @@ story_summaries = Table(
     Column("support_rate", Float, nullable=False),
     Column("summary", Text, nullable=False),  # StorySummary as JSON
     Column("written_at", UTCDateTime, nullable=False),
-    # The story page rendered on write (migration 0005, storyline/web/stored.py); NULL,
+    # The story page rendered on write (migration 0005, storyline/write/page.py); NULL,
     # or another page_version than the running code's, means "render on request".
     Column("page_html", Text),
     Column("page_json", Text),

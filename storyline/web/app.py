@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from storyline import __version__
+from storyline.nlp.offline import stay_offline
 from storyline.settings import Settings
 from storyline.web.reader import Reader
 from storyline.web.render import render
@@ -65,6 +66,8 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     """The reader over ``engine``; pages are cached until the database content changes
     (checked at most every ``cache_ttl`` seconds)."""
     from storyline.web import api, feeds, pages
+
+    stay_offline()
 
     app = FastAPI(
         title="Storyline",

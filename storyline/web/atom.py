@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from storyline.text.wording import plural
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM_NS)
+#: atom:id must be an absolute IRI; with relative links, ids are tag URIs (RFC 4151).
+RELATIVE_ID_PREFIX = "tag:storyline.invalid,2026:"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_ANY_ADDRESS = {"", "0.0.0.0", "::"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def link_base(public_url: str, request_base: str, allowed_hosts: Iterable[str] = ()) -> str:
+    """The base of the absolute links in a feed: the ``public_url`` setting; without one,
+    the request's own scheme and host only when that host is loopback or one of
+    ``allowed_hosts`` (the address the server listens on); else "" (links relative to
+    the feed). The Host header is whatever the client sends: copied into links, it lets
+    one request (and every cache in front) hand out feeds that point elsewhere."""
+    configured = public_url.strip()
+    if configured.lower().startswith(("http://", "https://")):
+        return configured.rstrip("/")
+    host = (urlsplit(request_base).hostname or "").lower()
+    allowed = {h.strip().strip("[]").lower() for h in allowed_hosts} - _ANY_ADDRESS
+    if host and (_is_loopback(host) or host in allowed):
+        return request_base.rstrip("/")
+    return ""
+
+
+def _iri(url: str) -> str:
+    """An id for ``url``: itself when absolute, a tag URI when relative."""
+    return url if "://" in url else RELATIVE_ID_PREFIX + url
 
 
 def _q(tag: str) -> str:
@@ -44,7 +81,7 @@ def story_feed(*, title: str, feed_id: str, self_url: str, page_url: str, base_u
     _sub(root, "title", title)
     if subtitle:
         _sub(root, "subtitle", subtitle)
-    _sub(root, "id", feed_id)
+    _sub(root, "id", _iri(feed_id))
     _sub(root, "link", rel="self", type="application/atom+xml", href=self_url)
     _sub(root, "link", rel="alternate", type="text/html", href=page_url)
     updated = [c["updated"] for c in cards if c.get("updated")]
@@ -56,7 +93,7 @@ def story_feed(*, title: str, feed_id: str, self_url: str, page_url: str, base_u
         url = f"{base}/stories/{card['id']}"
         entry = _sub(root, "entry")
         _sub(entry, "title", card["headline"], type="text")
-        _sub(entry, "id", url)
+        _sub(entry, "id", _iri(url))
         _sub(entry, "link", rel="alternate", type="text/html", href=url)
         _sub(entry, "updated", _rfc3339(card.get("updated")))
         if card.get("first_time"):

@@ -1,6 +1,6 @@
 """An in-process cache of rendered pages and JSON, dropped whenever the database's
 content changes: checked at most once per ``ttl`` seconds, with ``PRAGMA data_version``
-on SQLite and one aggregate query (``queries.data_version``) elsewhere.
+on SQLite and one aggregate query elsewhere (``storage.pages``).
 
 A hit costs a dict lookup on the event loop; misses and version checks run in the
 threadpool, so a slow query never blocks other requests.
@@ -18,7 +18,7 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from sqlalchemy import Connection, Engine
 
-from storyline.web.queries import data_version
+from storyline.storage import pages as page_store
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ class PageCache:
         if self.engine.dialect.name == "sqlite":
             return self._sqlite_version()
         with self.engine.connect() as conn:
-            return data_version(conn)
+            return page_store.data_version(conn)
 
     def _sqlite_version(self) -> tuple[Any, ...]:
         """SQLite's own change counter: ``PRAGMA data_version`` on one connection kept
@@ -56,7 +56,7 @@ class PageCache:
             if self._version_conn is None:
                 self._version_conn = self.engine.connect()
             try:
-                value = self._version_conn.exec_driver_sql("PRAGMA data_version").scalar()
+                value = page_store.sqlite_data_version(self._version_conn)
                 self._version_conn.rollback()  # never keep a read snapshot open
             except Exception:
                 self._version_conn.invalidate()

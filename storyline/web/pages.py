@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storyline.web.app import error_page
+from storyline.web.atom import link_base
 from storyline.web.reader import Reader
 from storyline.web.search import run_search, search_html
 
@@ -24,7 +25,9 @@ def reader(request: Request) -> Reader:
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url)
+    """Where the links of Atom feeds point (never a Host header that is not ours)."""
+    settings = request.app.state.settings
+    return link_base(settings.public_url, str(request.base_url), (settings.web_host,))
 
 
 def not_found(what: str) -> Response:

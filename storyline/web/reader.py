@@ -6,7 +6,8 @@ Only rendered bytes are cached, never the page data behind them (thousands of sm
 objects per story page that the cyclic garbage collector would walk again and again).
 A story page that misses the cache is assembled from its stored rendering when it has a
 current one (``storyline.web.stored``: one query, no template work for the summary),
-else rendered from the summary as before."""
+else rendered from the summary as before (``storyline.write.page``). Top Headlines are
+ranked by ``storyline.rank``."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from storyline import rank
 from storyline.settings import Settings
 from storyline.web import atom, queries, stored
 from storyline.web.cache import PageCache
 from storyline.web.render import render, to_json
+from storyline.write.page import story_page
 
 __all__ = ["Format", "Lookup", "Reader", "View", "to_json"]
 
@@ -54,10 +57,10 @@ class Reader:
 
     # --- data (sync: called on a worker thread, cached) ------------------------------
 
-    def ranking(self) -> list[queries.RankedStory]:
-        def build() -> list[queries.RankedStory]:
+    def ranking(self) -> list[rank.RankedStory]:
+        def build() -> list[rank.RankedStory]:
             with self.engine.connect() as conn:
-                return queries.rank_stories(conn)
+                return rank.top_stories(conn)
 
         return self.cache.get_sync(("ranking",), build)
 
@@ -81,7 +84,7 @@ class Reader:
                 return View("merged", target=target)
             if row is None:
                 return View("missing")
-            page = queries.story_page(conn, row)
+            page = story_page(conn, row)
         return View("ok", stored.page_on_request(page, fmt))
 
     def storyline(self, storyline_id: int) -> Lookup:

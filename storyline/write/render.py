@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storyline.text.wording import plural
+
 
 def _date(entry: dict[str, Any]) -> str:
     value = str(entry["date"])
@@ -16,15 +18,11 @@ def _when(article: dict[str, Any]) -> str:
     return f" ({day})" if day else ""
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def to_markdown(summary: dict[str, Any]) -> str:
     lines = [f"# {summary['headline']}", ""]
     updated = str(summary.get("updated_at") or "")[:16].replace("T", " ")
-    counts = f"{_count(summary['article_count'], 'article')}, " \
-        f"{_count(len(summary['outlets']), 'outlet')}"
+    counts = f"{plural(summary['article_count'], 'article')}, " \
+        f"{plural(len(summary['outlets']), 'outlet')}"
     lines.append(f"Updated {updated} ({counts})" if updated else f"Updated ({counts})")
     image = summary.get("image")
     if image:

@@ -9,34 +9,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine
 
+from storyline.nlp.encoder import Embedder
 from storyline.settings import Settings, SettingsError
-from storyline.storage.schema import (
-    articles,
-    stories,
-    story_members,
-    story_summaries,
-    storylines,
-    substories,
-)
+from storyline.storage import pages as page_store
+from storyline.storage import stories as story_store
+from storyline.storage import summaries as summary_store
 from storyline.text.dates import known_time
 from storyline.text.jsonio import json_default
 from storyline.write.extractive import ExtractiveWriter
+from storyline.write.keyphrases import PhraseTagger
 from storyline.write.llm import LLMConfig, LLMWriter
+from storyline.write.page import render_for_storage
 from storyline.write.schema import StoryArticle, StorySummary, SubstoryRef, TimelineEntry
 
 
-def make_writer(settings: Settings) -> ExtractiveWriter | LLMWriter:
-    """The writer the settings ask for; a misconfigured LLM writer is a user error."""
-    if settings.writer == "extractive":
-        return ExtractiveWriter()
-    if settings.writer != "llm":
+def make_writer(settings: Settings, embedder: Embedder, *,
+                tagger: PhraseTagger | None = None) -> ExtractiveWriter | LLMWriter:
+    """The writer the settings ask for, over the given encoder (and phrase tagger): the
+    extractive writer, or the LLM writer with that extractive writer as its fallback. A
+    misconfigured LLM writer is a user error. Nothing is loaded until it writes."""
+    if settings.writer not in ("extractive", "llm"):
         raise SettingsError(f"writer must be extractive or llm, got {settings.writer!r}")
-    if not settings.llm_base_url or not settings.llm_model:
+    if settings.writer == "llm" and (not settings.llm_base_url or not settings.llm_model):
         raise SettingsError("writer=llm needs STORYLINE_LLM_BASE_URL and STORYLINE_LLM_MODEL")
+    extractive = ExtractiveWriter(embedder=embedder, tagger=tagger)
+    if settings.writer == "extractive":
+        return extractive
     return LLMWriter(LLMConfig(base_url=settings.llm_base_url, model=settings.llm_model,
-                               api_key=settings.llm_api_key))
+                               api_key=settings.llm_api_key), extractive=extractive)
 
 
 @dataclass
@@ -51,50 +53,28 @@ class WriteReport:
 
 
 def stale_stories(conn: Connection, *, everything: bool = False) -> list[int]:
-    query = (select(stories.c.id)
-             .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
-             .where(stories.c.status == "active", stories.c.article_count > 0))
-    if not everything:
-        query = query.where((story_summaries.c.story_id.is_(None))
-                            | (story_summaries.c.members_hash != stories.c.members_hash))
-    return [r.id for r in conn.execute(query.order_by(stories.c.id))]
+    """The ids of the stories to (re)write: without a summary, or with one written for
+    another member list (every active story with ``everything``)."""
+    return summary_store.stale_story_ids(conn, everything=everything)
 
 
-def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
-    rows = conn.execute(
-        select(articles.c.id, articles.c.title, articles.c.text, articles.c.outlet,
-               articles.c.url, articles.c.published, articles.c.fetched_at,
-               articles.c.source_id, articles.c.image_url, articles.c.image_caption, articles.c.image_credit,
-               articles.c.duplicate_of, articles.c.links, articles.c.inferred_fields)
-        .join(story_members, story_members.c.article_id == articles.c.id)
-        .where(story_members.c.story_id == story_id)
-        .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
-    )
+def articles_to_write(conn: Connection, story_id: int) -> list[StoryArticle]:
+    """The story's articles as the writer reads them, in time order."""
     return [StoryArticle(id=r.id, title=r.title, text=r.text, outlet=r.outlet, url=r.url,
                          published=known_time(r.published, r.fetched_at, r.source_id is not None),
                          image_url=r.image_url,
                          image_caption=r.image_caption, image_credit=r.image_credit,
                          duplicate_of=r.duplicate_of, links=json.loads(r.links or "[]"),
                          title_inferred="title" in json.loads(r.inferred_fields or "[]"))
-            for r in rows]
+            for r in story_store.articles_to_write(conn, story_id)]
 
 
 def earlier_in_storyline(conn: Connection, story_id: int) -> list[TimelineEntry]:
     """Timeline entries for the earlier stories of this story's storyline."""
-    me = conn.execute(select(stories.c.storyline_id, stories.c.first_time)
-                      .where(stories.c.id == story_id)).first()
-    if me is None or me.storyline_id is None or me.first_time is None:
-        return []
-    rows = conn.execute(
-        select(stories.c.id, stories.c.first_time, stories.c.title,
-               story_summaries.c.headline)
-        .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
-        .where(stories.c.storyline_id == me.storyline_id, stories.c.id != story_id,
-               stories.c.status == "active", stories.c.first_time < me.first_time)
-    )
     return [TimelineEntry(date=r.first_time.date(), precision="day",
                           text=r.headline or r.title or "", citations=[], story_id=r.id)
-            for r in rows if r.first_time is not None]
+            for r in story_store.earlier_in_storyline(conn, story_id)
+            if r.first_time is not None]
 
 
 def attach_story_context(conn: Connection, story_id: int, summary: StorySummary) -> None:
@@ -102,26 +82,20 @@ def attach_story_context(conn: Connection, story_id: int, summary: StorySummary)
     storyline and its sub-stories ("Dive deeper"), each citing the sources among its
     articles."""
     summary.story_id = story_id
-    summary.storyline_id = conn.execute(select(stories.c.storyline_id)
-                                        .where(stories.c.id == story_id)).scalar()
+    summary.storyline_id = story_store.storyline_id_of(conn, story_id)
     index = {src.article_id: src.index for src in summary.sources}
     dup_of = {r.article_id: r.duplicate_of for r in summary.related}
     members: dict[int, list[int]] = {}
-    for row in conn.execute(select(story_members.c.article_id, story_members.c.substory_id)
-                            .where(story_members.c.story_id == story_id,
-                                   story_members.c.substory_id.is_not(None))):
-        original = dup_of.get(row.article_id)
-        cited = index.get(row.article_id) or (index.get(original) if original is not None
-                                              else None)
+    for article_id, substory_id in story_store.substory_members(conn, story_id):
+        original = dup_of.get(article_id)
+        cited = index.get(article_id) or (index.get(original) if original is not None
+                                          else None)
         if cited is not None:
-            members.setdefault(row.substory_id, []).append(cited)
+            members.setdefault(substory_id, []).append(cited)
     summary.substories = [
         SubstoryRef(id=r.id, label=r.label, article_count=r.article_count,
                     citations=sorted(set(members.get(r.id, []))))
-        for r in conn.execute(select(substories.c.id, substories.c.label,
-                                     substories.c.article_count)
-                              .where(substories.c.story_id == story_id)
-                              .order_by(substories.c.article_count.desc(), substories.c.id))
+        for r in page_store.substories_of(conn, story_id)
     ]
 
 
@@ -130,38 +104,27 @@ def name_storyline(conn: Connection, story_id: int, summary: StorySummary) -> No
     story is (re)written."""
     if summary.storyline_id is None:
         return
-    biggest = conn.execute(
-        select(stories.c.id).where(stories.c.storyline_id == summary.storyline_id,
-                                   stories.c.status == "active")
-        .order_by(stories.c.article_count.desc(), stories.c.id).limit(1)).scalar()
-    if biggest == story_id:
-        conn.execute(update(storylines).where(storylines.c.id == summary.storyline_id)
-                     .values(title=summary.headline))
+    if story_store.biggest_in_storyline(conn, summary.storyline_id) == story_id:
+        story_store.set_storyline_title(conn, summary.storyline_id, summary.headline)
 
 
 def save_summary(conn: Connection, story_id: int, members_hash: str,
                  summary: StorySummary) -> None:
-    # The story page is rendered now, once, and stored with the summary, so the web
-    # reader serves it without rendering (storyline/web/stored.py).
-    from storyline.web.stored import render_for_storage
-
+    """Store the summary with its story page rendered now, once, so the web reader
+    serves it without rendering (``storyline.write.page``)."""
     doc = json.dumps(summary.to_dict(), default=json_default, ensure_ascii=False)
     written_at = datetime.now(UTC)
     pages = render_for_storage(conn, story_id, members_hash=members_hash,
                                headline=summary.headline, summary_json=doc,
                                written_at=written_at)
-    conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
-    conn.execute(insert(story_summaries).values(
-        story_id=story_id, members_hash=members_hash, writer=summary.writer,
-        headline=summary.headline, support_rate=summary.support_rate,
-        summary=doc, written_at=written_at, **pages,
-    ))
+    summary_store.replace(conn, story_id=story_id, members_hash=members_hash,
+                          writer=summary.writer, headline=summary.headline,
+                          support_rate=summary.support_rate, summary=doc,
+                          written_at=written_at, pages=pages)
 
 
 def load_summary(conn: Connection, story_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(story_summaries.c.summary)
-                       .where(story_summaries.c.story_id == story_id)).first()
-    return json.loads(row.summary) if row else None
+    return summary_store.load(conn, story_id)
 
 
 def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = None,
@@ -177,9 +140,8 @@ def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = N
     writer = writer or ExtractiveWriter()
     for done, sid in enumerate(todo, start=1):
         with db.connect() as conn:
-            members_hash = conn.execute(select(stories.c.members_hash)
-                                        .where(stories.c.id == sid)).scalar()
-            arts = story_articles(conn, sid)
+            members_hash = story_store.members_hash(conn, sid)
+            arts = articles_to_write(conn, sid)
             earlier = earlier_in_storyline(conn, sid)
         if not arts or members_hash is None:
             continue

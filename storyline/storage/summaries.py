@@ -1,0 +1,113 @@
+"""Queries on written story summaries (``story_summaries``) and the story pages stored with
+them (``page_*`` columns, see ``storyline.write.page``). The caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from storyline.storage.schema import stories, story_summaries, storylines, substories
+
+
+def stale_story_ids(conn: Connection, *, everything: bool = False) -> list[int]:
+    """Active stories whose summary is missing or older than their member list (all
+    active stories with ``everything``), in id order."""
+    query = (select(stories.c.id)
+             .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
+             .where(stories.c.status == "active", stories.c.article_count > 0))
+    if not everything:
+        query = query.where((story_summaries.c.story_id.is_(None))
+                            | (story_summaries.c.members_hash != stories.c.members_hash))
+    return [r.id for r in conn.execute(query.order_by(stories.c.id))]
+
+
+def replace(conn: Connection, *, story_id: int, members_hash: str, writer: str,
+            headline: str, support_rate: float, summary: str, written_at: datetime,
+            pages: dict[str, Any]) -> None:
+    """Store a story's summary (its JSON document ``summary``) in place of the one before,
+    with its stored page columns ``pages``."""
+    conn.execute(delete(story_summaries).where(story_summaries.c.story_id == story_id))
+    conn.execute(insert(story_summaries).values(
+        story_id=story_id, members_hash=members_hash, writer=writer, headline=headline,
+        support_rate=support_rate, summary=summary, written_at=written_at, **pages,
+    ))
+
+
+def load(conn: Connection, story_id: int) -> dict[str, Any] | None:
+    """The story's summary document, or None when none is written."""
+    row = conn.execute(select(story_summaries.c.summary)
+                       .where(story_summaries.c.story_id == story_id)).first()
+    return json.loads(row.summary) if row else None
+
+
+_BY_STORY = (select(story_summaries.c.story_id, story_summaries.c.summary)
+             .where(story_summaries.c.story_id.in_(bindparam("ids", expanding=True))))
+
+
+def load_many(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The summary documents of the stories ``ids`` that have one, by story id."""
+    if not ids:
+        return {}
+    return {r.story_id: json.loads(r.summary) for r in conn.execute(_BY_STORY, {"ids": ids})}
+
+
+# --- stored pages ----------------------------------------------------------------------
+
+# The story page from its stored rendering: the story row's live fields, its storyline,
+# and the summary's stored page in one format (one query, built once).
+_STORED_COLUMNS = (
+    stories.c.id, stories.c.status, stories.c.members_hash, stories.c.article_count,
+    stories.c.outlet_count, stories.c.first_time, stories.c.last_time,
+    stories.c.storyline_id, storylines.c.title.label("storyline_title"),
+    storylines.c.story_count.label("storyline_story_count"),
+    story_summaries.c.members_hash.label("summary_members_hash"),
+    story_summaries.c.written_at.label("summary_written_at"),
+    story_summaries.c.headline.label("summary_headline"),
+    story_summaries.c.page_version, story_summaries.c.page_own_substories,
+)
+_HAS_SUBSTORIES = (select(substories.c.id).where(substories.c.story_id == stories.c.id)
+                   .exists().label("has_substories"))
+_STORED_PAGE = {
+    fmt: (select(*_STORED_COLUMNS, _HAS_SUBSTORIES, column.label("page"))
+          .outerjoin(storylines, storylines.c.id == stories.c.storyline_id)
+          .join(story_summaries, story_summaries.c.story_id == stories.c.id)
+          .where(stories.c.id == bindparam("story_id")))
+    for fmt, column in (("html", story_summaries.c.page_html),
+                        ("json", story_summaries.c.page_json))
+}
+
+
+def stored_page(conn: Connection, story_id: int, fmt: str) -> Any | None:
+    """The stored page of the story's summary in ``fmt`` (html or json) as ``page``, with
+    what decides whether it is current and the story's live fields; None when the story
+    has no summary."""
+    return conn.execute(_STORED_PAGE[fmt], {"story_id": story_id}).first()
+
+
+_UNRENDERED = (select(story_summaries.c.story_id, story_summaries.c.members_hash,
+                      story_summaries.c.headline, story_summaries.c.summary,
+                      story_summaries.c.written_at)
+               .where(story_summaries.c.story_id > bindparam("after"),
+                      or_(story_summaries.c.page_version.is_(None),
+                          story_summaries.c.page_version != bindparam("version")))
+               .order_by(story_summaries.c.story_id)
+               .limit(bindparam("limit")))
+
+
+def unrendered(conn: Connection, *, after: int, version: str, limit: int) -> list[Any]:
+    """Up to ``limit`` summaries after story ``after`` whose pages were stored by another
+    ``version`` of the page code, or not at all."""
+    return list(conn.execute(_UNRENDERED, {"after": after, "version": version,
+                                           "limit": limit}).all())
+
+
+def store_pages(conn: Connection, story_id: int, *, written_at: datetime,
+                pages: dict[str, Any]) -> int:
+    """Set the stored page columns of the story's summary, only if it is still the one
+    written at ``written_at``; returns how many rows changed (0 or 1)."""
+    return conn.execute(update(story_summaries).where(and_(
+        story_summaries.c.story_id == story_id,
+        story_summaries.c.written_at == written_at)).values(**pages)).rowcount

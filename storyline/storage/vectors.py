@@ -1,0 +1,76 @@
+"""Queries on article vectors: the embeddings and signals clustering stores per article,
+content hash and model version. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from storyline.storage.schema import article_vectors, articles, story_members
+
+
+def versions(conn: Connection, article_ids: Sequence[int]) -> dict[int, Any]:
+    """What each stored vector was computed from: ``content_hash``, ``model`` and
+    ``signals_version`` by article id (articles without vectors are absent)."""
+    return {
+        r.article_id: r for r in conn.execute(
+            select(article_vectors.c.article_id, article_vectors.c.content_hash,
+                   article_vectors.c.model, article_vectors.c.signals_version)
+            .where(article_vectors.c.article_id.in_(article_ids)))
+    }
+
+
+def replace(conn: Connection, stale: Sequence[int], fresh: Sequence[dict[str, Any]]) -> None:
+    """Delete the vectors of ``stale`` article ids, then insert the ``fresh`` rows."""
+    if stale:
+        conn.execute(delete(article_vectors).where(article_vectors.c.article_id.in_(stale)))
+    if fresh:
+        conn.execute(insert(article_vectors), list(fresh))
+
+
+def _rep_query():  # type: ignore[no-untyped-def]
+    return select(
+        articles.c.id, articles.c.title, articles.c.outlet, articles.c.published,
+        articles.c.fetched_at, articles.c.source_id, articles.c.duplicate_of,
+        article_vectors.c.dense,
+        article_vectors.c.title_dense, article_vectors.c.terms, article_vectors.c.entities,
+        article_vectors.c.numbers,
+    ).join(article_vectors, article_vectors.c.article_id == articles.c.id)
+
+
+def article_reps(conn: Connection, article_ids: Sequence[int]) -> list[Any]:
+    """Each article's clustering inputs (its fields joined with its vectors): ``id``,
+    ``title``, ``outlet``, ``published``, ``fetched_at``, ``source_id``, ``duplicate_of``,
+    ``dense``, ``title_dense``, ``terms``, ``entities``, ``numbers``."""
+    return list(conn.execute(_rep_query().where(articles.c.id.in_(article_ids))))
+
+
+def story_reps(conn: Connection, story_id: int) -> list[Any]:
+    """As :func:`article_reps` for the members of a story, in publication order."""
+    return list(conn.execute(
+        _rep_query().join(story_members, story_members.c.article_id == articles.c.id)
+        .where(story_members.c.story_id == story_id)
+        .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
+    ).all())
+
+
+def story_signals(conn: Connection, story_id: int) -> list[Any]:
+    """``dense`` and ``entities`` of every member of a story that has vectors."""
+    return list(conn.execute(
+        select(article_vectors.c.dense, article_vectors.c.entities)
+        .join(story_members, story_members.c.article_id == article_vectors.c.article_id)
+        .where(story_members.c.story_id == story_id)
+    ).all())
+
+
+def story_titled_vectors(conn: Connection, story_id: int) -> list[Any]:
+    """``id``, ``title`` and ``dense`` of every member of a story that has vectors, by id."""
+    return list(conn.execute(
+        select(articles.c.id, articles.c.title, article_vectors.c.dense)
+        .join(story_members, story_members.c.article_id == articles.c.id)
+        .join(article_vectors, article_vectors.c.article_id == articles.c.id)
+        .where(story_members.c.story_id == story_id)
+        .order_by(articles.c.id)
+    ).all())
