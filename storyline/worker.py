@@ -7,6 +7,11 @@ PostgreSQL, a lock file beside a SQLite database) makes a second worker, in this
 or another, skip its cycle instead of running beside the first. Each stage's failure is
 one logged line and the next stage and the next cycle still run. A cycle with nothing
 new is cheap: it reads the due feeds and two counts, and loads no model.
+
+The stages are the pipeline's (``storyline.pipeline``): the worker owns the schedule, the
+lock and the cycle report; its pipeline keeps the models and the clusterer warm between
+cycles. The cluster and write stages take whatever is pending, so a cycle also finishes
+what an earlier run (killed, or another command) left undone.
 """
 
 from __future__ import annotations
@@ -21,19 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Engine
 
+from storyline.pipeline import Pipeline
 from storyline.settings import Settings
-from storyline.storage.schema import stories, story_members
 from storyline.text.wording import plural
-
-if TYPE_CHECKING:
-    from storyline.cluster.service import ClusterService
-    from storyline.nlp.encoder import Embedder
-    from storyline.write.extractive import ExtractiveWriter
-    from storyline.write.llm import LLMWriter
 
 __all__ = ["CycleLock", "CycleReport", "Worker"]
 
@@ -139,16 +137,15 @@ class CycleLock:
 
     @contextmanager
     def _pg_lock(self) -> Iterator[bool]:
+        from storyline.storage.locks import advisory_unlock, try_advisory_lock
+
         with self.engine.connect() as conn:
-            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                     {"k": PG_LOCK_KEY}).scalar())
-            conn.commit()  # a session lock: it outlives the transaction
+            held = try_advisory_lock(conn, PG_LOCK_KEY)  # a session lock
             try:
                 yield held
             finally:
                 if held:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
-                    conn.commit()
+                    advisory_unlock(conn, PG_LOCK_KEY)
 
     @staticmethod
     @contextmanager
@@ -180,18 +177,16 @@ class Worker:
 
     def __init__(self, settings: Settings, engine: Engine, *,
                  log: Callable[[str], None] | None = None,
-                 on_cycle: Callable[[CycleReport], None] | None = None) -> None:
+                 on_cycle: Callable[[CycleReport], None] | None = None,
+                 pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        self.pipeline = pipeline or Pipeline(settings, engine)
         self.log = log or default_log
         self.on_cycle = on_cycle or (lambda report: self.log(report.line()))
         self.lock = CycleLock(engine)
         self.cycles = 0
         self._stop = threading.Event()
-        self._embedder: Embedder | None = None
-        self._cluster: ClusterService | None = None
-        self._cluster_mark: tuple[Any, ...] | None = None
-        self._writer: ExtractiveWriter | LLMWriter | None = None
 
     # ---- the loop ----------------------------------------------------------------------
     def run_forever(self, stop: threading.Event) -> None:
@@ -237,9 +232,7 @@ class Worker:
 
     # ---- stages ------------------------------------------------------------------------
     def fetch(self, report: CycleReport) -> None:
-        from storyline.ingest.crawl import crawl
-
-        result = crawl(self.engine, self.settings)
+        result = self.pipeline.fetch()
         report.feeds = len(result.feeds)
         report.new_articles = result.new
         for outcome in result.feeds:
@@ -249,73 +242,18 @@ class Worker:
                          f"{outcome.error}")
 
     def cluster(self, report: CycleReport) -> None:
-        from storyline.cluster.service import pending_count, run_clustering
-
-        with self.engine.connect() as conn:
-            if not pending_count(conn):
-                return
-            mark = _story_mark(conn)
-        service = self._cluster_service()
-        if mark != self._cluster_mark:
-            service.engine = None  # stories changed outside this worker: reload them
-        try:
-            result = run_clustering(self.engine, self.settings, service=service)
-        except Exception:
-            service.engine = None  # its memory may be ahead of what was committed
-            self._cluster_mark = None
-            raise
-        with self.engine.connect() as conn:
-            self._cluster_mark = _story_mark(conn)
+        """Every article in no story, fetched by this cycle or left by an earlier run."""
+        if not self.pipeline.pending_articles():
+            return
+        result = self.pipeline.cluster()
         report.clustered = result.articles
         report.new_stories = result.new_stories
         report.stories_merged = result.merged
         report.stories_touched = len(result.touched_stories)
 
     def write(self, report: CycleReport) -> None:
-        from storyline.write.service import stale_stories, write_stories
-
-        with self.engine.connect() as conn:
-            todo = stale_stories(conn)
+        """Every stale story, whoever left it stale."""
+        todo = self.pipeline.stale_stories()
         if not todo:
             return
-        result = write_stories(self.engine, writer=self._story_writer(), story_ids=todo)
-        report.summaries_written = result.written
-
-    # ---- long-lived parts, built when first needed -------------------------------------
-    def _shared_embedder(self) -> Embedder:
-        if self._embedder is None:
-            from storyline.nlp.encoder import Embedder
-
-            self._embedder = Embedder(backend=self.settings.embed_backend)
-        return self._embedder
-
-    def _cluster_service(self) -> ClusterService:
-        if self._cluster is None:
-            from storyline.cluster.service import ClusterService
-            from storyline.cluster.vectorize import Vectorizer
-
-            self._cluster = ClusterService(self.engine, self.settings,
-                                           vectorizer=Vectorizer(self._shared_embedder()))
-        return self._cluster
-
-    def _story_writer(self) -> ExtractiveWriter | LLMWriter:
-        if self._writer is None:
-            from storyline.write.extractive import ExtractiveWriter
-            from storyline.write.llm import LLMWriter
-            from storyline.write.service import make_writer
-
-            configured = make_writer(self.settings)  # raises on a misconfigured writer
-            extractive = ExtractiveWriter(embedder=self._shared_embedder())
-            self._writer = (LLMWriter(configured.config, extractive=extractive)
-                            if isinstance(configured, LLMWriter) else extractive)
-        return self._writer
-
-
-def _story_mark(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever anyone assigns, moves or deletes story members or updates a story:
-    the worker's in-memory cluster state is reloaded when it is not its own last mark."""
-    members = conn.execute(select(func.count(), func.max(story_members.c.assigned_at))
-                           .select_from(story_members)).one()
-    latest = conn.execute(select(func.count(), func.max(stories.c.updated_at))
-                          .select_from(stories)).one()
-    return (members[0], members[1], latest[0], latest[1])
+        report.summaries_written = self.pipeline.write(story_ids=todo).written

@@ -12,8 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -24,52 +22,10 @@ from storyline.settings import Settings
 from storyline.storage.schema import stories
 from storyline.worker import CycleReport, Worker
 from storyline.write.service import load_summary
-from tests.conftest import REPO, SEEDS
-from tests.feedgen import Item, base_time, rfc822, rss
-from tests.httpserver import LocalHTTPServer, Request, Response
-
-# Four reports of the Geneva round of Ukraine-Russia talks (one event): A first, B later.
-A_SEEDS = [("000_62d237a55083a967.txt", "Witkoff hails significant progress in Geneva talks"),
-           ("001_19651799f73e0808.txt", "Geneva talks make meaningful progress, envoy says")]
-B_SEEDS = [("003_6fb147435889008f.txt", "'Meaningful progress' made in Ukraine war talks"),
-           ("004_c568a9170720648a.txt", "Ukraine and Russia resume peace talks in Geneva")]
-
-
-def page(title: str, body: str) -> bytes:
-    paras = "".join(f"<p>{escape(line)}</p>" for line in body.splitlines() if line.strip())
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}"
-            f"</title></head><body><nav><a href='/'>Home</a></nav><article>"
-            f"<h1>{escape(title)}</h1>{paras}</article><footer>Loopback Wire</footer>"
-            f"</body></html>").encode()
-
-
-class LiveFeed:
-    """A feed whose items can be published while the worker runs."""
-
-    def __init__(self, server: LocalHTTPServer, path: str, title: str) -> None:
-        self.server, self.path, self.title = server, path, title
-        self.items: list[Item] = []
-        self._lock = threading.Lock()
-        server.add(path, handler=self._serve)
-
-    def _serve(self, _request: Request) -> Response:
-        with self._lock:
-            body = rss(list(self.items), title=self.title)
-        return Response(200, {"Content-Type": "application/rss+xml"}, body)
-
-    def publish(self, seeds: list[tuple[str, str]], minutes: int) -> list[str]:
-        urls, new = [], []
-        for i, (name, title) in enumerate(seeds):
-            path = f"/a/{name[:3]}.html"
-            self.server.add(path, body=page(title, (SEEDS / name).read_text()),
-                            headers={"Content-Type": "text/html; charset=utf-8"})
-            url = self.server.url(path)
-            urls.append(url)
-            new.append(Item(link=url, title=title, guid=name, published=rfc822(
-                base_time() + timedelta(minutes=minutes + i))))
-        with self._lock:  # all at once: a fetch sees none of them or all of them
-            self.items.extend(new)
-        return urls
+from tests.feedgen import Item, rss
+from tests.helpers import REPO
+from tests.httpserver import LocalHTTPServer
+from tests.livefeed import A_SEEDS, B_SEEDS, LiveFeed, add_feed
 
 
 def quick(settings: Settings, **extra: Any) -> Settings:
@@ -77,15 +33,6 @@ def quick(settings: Settings, **extra: Any) -> Settings:
     the cycle's let a cycle that started a hair early skip the feed)."""
     return settings.replace(feed_min_interval=0, feed_default_interval=0, worker_interval=1,
                             **extra)
-
-
-def add_feed(engine: Engine, url: str) -> int:
-    from datetime import UTC, datetime
-
-    from storyline.storage import sources as source_store
-
-    with engine.begin() as conn:
-        return source_store.add(conn, url, now=datetime.now(UTC))[0].id
 
 
 class Lines:
@@ -165,6 +112,8 @@ def api_story(app: Any, story_id: int) -> tuple[int, str]:
     return asyncio.run(get())
 
 
+@pytest.mark.slow
+@pytest.mark.needs_shared
 def test_new_items_reach_the_story_within_the_next_cycle(  # type: ignore[no-untyped-def]
         engine, settings: Settings, http_server: LocalHTTPServer, running) -> None:
     settings = quick(settings)

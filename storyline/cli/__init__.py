@@ -9,6 +9,7 @@ import click
 
 from storyline import __version__
 from storyline.cli.common import AppContext, UserError
+from storyline.nlp.offline import stay_offline
 from storyline.settings import SettingsError
 from storyline.storage.db import DatabaseError
 
@@ -47,13 +48,28 @@ def main(ctx: click.Context, db_url: str | None, config_file: str | None) -> Non
       storyline fetch
       storyline articles list
     """
-    ctx.obj = AppContext(db_override=db_url, config_file=config_file)
+    stay_offline()  # before any library that would phone home is imported
+    ctx.obj = AppContext.for_run(ctx.obj, db_override=db_url, config_file=config_file)
 
 
 def _register() -> None:
-    from storyline.cli import articles, db, evaluate, feeds, ingest, serve, stories, worker
+    from storyline.cli import (
+        articles,
+        cluster,
+        config,
+        db,
+        evaluate,
+        feeds,
+        fetch,
+        imports,
+        search,
+        serve,
+        stories,
+        worker,
+    )
 
-    for module in (articles, db, evaluate, feeds, ingest, serve, stories, worker):
+    for module in (articles, cluster, config, db, evaluate, feeds, fetch, imports, search,
+                   serve, stories, worker):
         module.register(main)
 
 

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import click
 
-from storyline.cli.common import AppContext, UserError, echo_json_line, fmt_time, pass_app, stdout
+from storyline.cli.common import (
+    AppContext,
+    UserError,
+    echo_json_line,
+    fmt_time,
+    known_id,
+    pass_app,
+    stdout,
+)
 from storyline.storage import articles as article_store
 
 
@@ -26,8 +34,9 @@ def articles_list(app: AppContext, as_json: bool, limit: int | None, offset: int
                   source_id: int | None, newest: bool) -> None:
     """List articles (id, published, outlet, title; duplicates point at their original)."""
     with app.engine.connect() as conn:
-        rows = article_store.list_articles(conn, limit=limit, offset=offset,
-                                           source_id=source_id, newest_first=newest)
+        rows = [] if source_id is not None and not known_id(source_id) else (
+            article_store.list_articles(conn, limit=limit, offset=offset,
+                                        source_id=source_id, newest_first=newest))
     if as_json:
         for row in rows:
             echo_json_line(row)
@@ -54,7 +63,7 @@ def articles_list(app: AppContext, as_json: bool, limit: int | None, offset: int
 def articles_show(app: AppContext, article_id: int, as_json: bool) -> None:
     """Show one article with its full text."""
     with app.engine.connect() as conn:
-        row = article_store.get(conn, article_id)
+        row = article_store.get(conn, article_id) if known_id(article_id) else None
     if row is None:
         raise UserError(f"no article with id {article_id}")
     if as_json:
@@ -82,7 +91,8 @@ def articles_show(app: AppContext, article_id: int, as_json: bool) -> None:
 def articles_delete(app: AppContext, article_id: int) -> None:
     """Delete an article; a tombstone keeps later fetches from bringing it back."""
     with app.engine.begin() as conn:
-        if not article_store.delete_article(conn, article_id, datetime.now(UTC)):
+        if not (known_id(article_id)
+                and article_store.delete_article(conn, article_id, datetime.now(UTC))):
             raise UserError(f"no article with id {article_id}")
     click.echo(f"Deleted article {article_id}.")
 

@@ -39,7 +39,7 @@ def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | 
     from storyline.cluster.vectorize import Vectorizer
     from storyline.evaluate.harness import EvalInputError, evaluate_file
     from storyline.nlp.encoder import Embedder
-    from storyline.nlp.vectorcache import VectorCache
+    from storyline.storage.vectorcache import VectorCache
 
     settings = app.settings
     config = engine_config(settings)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from storyline.cli.common import AppContext, UserError, echo_json_line, fmt_time, pass_app, stdout
+from storyline.cli.common import (
+    AppContext,
+    UserError,
+    echo_json_line,
+    fmt_time,
+    known_id,
+    pass_app,
+    stdout,
+)
 from storyline.fetch import urls
 from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.storage import sources as source_store
@@ -23,7 +31,10 @@ def check_feed_url(url: str, allow_private: bool) -> str:
 
 
 def _resolve(conn, ref: str) -> Source:  # type: ignore[no-untyped-def]
-    src = source_store.get(conn, int(ref)) if ref.isdigit() else source_store.get_by_url(conn, ref)
+    if ref.isdigit():
+        src = source_store.get(conn, int(ref)) if known_id(int(ref)) else None
+    else:
+        src = source_store.get_by_url(conn, ref)
     if src is None:
         raise UserError(f"no feed {ref!r} (see `storyline feeds list`)")
     return src

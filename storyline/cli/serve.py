@@ -59,7 +59,7 @@ def default_workers() -> int:
 
 
 def store_pages(engine: Any, stop: threading.Event) -> None:
-    from storyline.web.stored import render_missing
+    from storyline.write.page import render_missing
 
     try:
         done = render_missing(engine, pause=0.05, stop=stop.is_set)
@@ -107,7 +107,8 @@ def serve_cmd(app: AppContext, host: str | None, port: int | None, no_worker: bo
     if not no_worker:
         from storyline.worker import Worker
 
-        worker = Worker(settings, engine)  # logs one line per cycle to stderr
+        # logs one line per cycle to stderr
+        worker = Worker(settings, engine, pipeline=app.pipeline)
         worker_thread = threading.Thread(target=worker.run_forever, args=(stop,),
                                          name="storyline-worker", daemon=True)
         # Story pages stored by another version, or before they were stored at all, are

@@ -1,4 +1,4 @@
-"""`storyline cluster`, `storyline stories …` and `storyline storylines …`."""
+"""`storyline stories …` and `storyline storylines …`: browse what the pipeline built."""
 
 from __future__ import annotations
 
@@ -9,47 +9,11 @@ from storyline.cli.common import (
     UserError,
     echo_json_line,
     fmt_time,
+    known_id,
     pass_app,
-    progress_bar,
     stdout,
 )
 from storyline.text.wording import plural
-
-
-def run_cluster(app: AppContext) -> str:
-    """Cluster pending articles with a progress bar; returns the summary line."""
-    from storyline.cluster.model import ModelError
-    from storyline.cluster.service import run_clustering
-
-    with progress_bar("Clustering", None) as bar:
-        task = bar.tasks[0].id
-
-        def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        try:
-            report = run_clustering(app.engine, app.settings, progress=on_progress)
-        except ModelError as exc:
-            raise UserError(str(exc)) from None
-    return (f"Clustered {plural(report.articles, 'article')}: "
-            f"{plural(report.new_stories, 'new story', 'new stories')}, "
-            f"{report.joined} joined existing stories, {report.duplicates_joined} duplicates "
-            f"joined their original's story, {report.merged} stories merged, "
-            f"{report.split} articles split off ({report.vectors_computed} articles "
-            f"embedded).")
-
-
-@click.command("cluster")
-@pass_app
-def cluster_cmd(app: AppContext) -> None:
-    """Assign every article not yet in a story to a story (idempotent).
-
-    Articles are taken in publication order; each joins the most similar recent story
-    when the learned pair model says it reports the same event (dense similarity,
-    TF-IDF, named entities, numbers, time), or starts a new one. Near-duplicates join
-    their original's story. Storylines and sub-stories of changed stories are refreshed.
-    """
-    click.echo(run_cluster(app))
 
 
 @click.group()
@@ -96,7 +60,7 @@ def stories_show(app: AppContext, story_id: int, as_json: bool) -> None:
     from storyline.storage.stories import get_story
 
     with app.engine.connect() as conn:
-        story = get_story(conn, story_id)
+        story = get_story(conn, story_id) if known_id(story_id) else None
     if story is None:
         raise UserError(f"no story with id {story_id}")
     if story["status"] == "merged":
@@ -158,7 +122,7 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
     from storyline.storage.stories import get_storyline
 
     with app.engine.connect() as conn:
-        line = get_storyline(conn, storyline_id)
+        line = get_storyline(conn, storyline_id) if known_id(storyline_id) else None
     if line is None:
         raise UserError(f"no storyline with id {storyline_id}")
     if as_json:
@@ -169,39 +133,6 @@ def storylines_show(app: AppContext, storyline_id: int, as_json: bool) -> None:
     for s in line["stories"]:
         click.echo(f"  {fmt_time(s['first_time'])}  story {s['id']} "
                    f"({plural(s['article_count'], 'article')}): {s['headline'] or s['title']}")
-
-
-def run_write(app: AppContext, everything: bool = False) -> str:
-    from storyline.write.service import make_writer, write_stories
-
-    writer = make_writer(app.settings)
-    with progress_bar("Writing", None) as bar:
-        task = bar.tasks[0].id
-
-        def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        report = write_stories(app.engine, writer=writer, everything=everything,
-                               progress=on_progress)
-    return (f"Wrote {plural(report.written, 'story', 'stories')}: "
-            f"{report.supported}/{report.sentences} summary "
-            f"sentences supported by their cited sources "
-            f"({100 * report.support_rate:.1f}%); unsupported ones were dropped.")
-
-
-@click.command("write")
-@click.option("--all", "everything", is_flag=True,
-              help="Rewrite every story, not only those whose articles changed.")
-@pass_app
-def write_cmd(app: AppContext, everything: bool) -> None:
-    """Write the summary of every story whose articles changed (idempotent).
-
-    The extractive writer picks central source sentences, groups them into titled
-    sections, cites every source that supports each sentence and verifies each one
-    (numbers, names and dates must appear in the cited sources); it also builds the
-    dated timeline, including earlier stories of the storyline.
-    """
-    click.echo(run_write(app, everything))
 
 
 @stories.command("summary")
@@ -216,7 +147,7 @@ def stories_summary(app: AppContext, story_id: int, as_json: bool, as_html: bool
     from storyline.write.service import load_summary
 
     with app.engine.connect() as conn:
-        summary = load_summary(conn, story_id)
+        summary = load_summary(conn, story_id) if known_id(story_id) else None
     if summary is None:
         raise UserError(f"no summary for story {story_id} (run `storyline write`)")
     if as_json and as_html:
@@ -224,7 +155,7 @@ def stories_summary(app: AppContext, story_id: int, as_json: bool, as_html: bool
     if as_json:
         echo_json_line(summary)
     elif as_html:
-        from storyline.web.render import summary_html
+        from storyline.write.page import summary_html
 
         click.echo(summary_html(summary), nl=False)
     else:
@@ -232,7 +163,5 @@ def stories_summary(app: AppContext, story_id: int, as_json: bool, as_html: bool
 
 
 def register(main: click.Group) -> None:
-    main.add_command(write_cmd)
-    main.add_command(cluster_cmd)
     main.add_command(stories)
     main.add_command(storylines)

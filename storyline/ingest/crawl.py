@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ class FeedOutcome:
     page_errors: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    not_stored: list[str] = field(default_factory=list)  # why each entry was left for later
 
 
 @dataclass(slots=True)
@@ -70,6 +74,36 @@ class CrawlReport:
 def _extract_in_worker(body: bytes, url: str, content_type: str | None
                        ) -> ExtractedPage | None:
     return extract_html(body, url, content_type=content_type)
+
+
+def _die_with_run(run_pid: int) -> None:
+    """Pool initializer: an extraction process never outlives the run that started it.
+
+    Its parent is the forkserver, not the run, and neither exits by itself when the run
+    is killed: a pool process holds both ends of its task queue (so it waits forever)
+    and the pipe the forkserver watches. So each pool process watches the run and exits
+    the moment it is gone (``kill -9`` included); the forkserver then follows.
+    """
+    threading.Thread(target=_exit_after, args=(run_pid,), name="storyline-run-watch",
+                     daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)  # Linux: readable once the process has exited
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # pragma: no cover - no pidfd: poll instead
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    select.select([fd], [], [])
+    os._exit(1)
 
 
 def fetch_config(settings: Settings) -> FetchConfig:
@@ -111,7 +145,9 @@ class Crawler:
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["storyline.extract.page"])
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                             initializer=_die_with_run,
+                                             initargs=(os.getpid(),))
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, _extract_in_worker, body, url,
                                           content_type)
@@ -199,7 +235,9 @@ class Crawler:
         await asyncio.gather(*(self._entry(fetcher, src, feed, e, outcome)
                                for e in feed.entries))
         now = _now()
-        warning = "; ".join(feed.warnings[:3]) if feed.warnings else None
+        if outcome.not_stored:
+            outcome.warnings.append(_not_stored_line(outcome.not_stored))
+        warning = "; ".join(outcome.warnings[:3]) if outcome.warnings else None
         with self.engine.begin() as conn:
             source_store.record_success(
                 conn, src.id, now=now, etag=result.headers.get("etag"),
@@ -253,15 +291,17 @@ class Crawler:
                        url: str | None, outcome: FeedOutcome) -> ArticleIn | None:
         feed_text = (html_to_text(entry.content_html, paragraphs=True)
                      or html_to_text(entry.summary_html, paragraphs=True))
-        if feed_text:
-            feed_text = clean_text(feed_text, entry.title).text
+        if feed_text:  # text that only repeats the title is still the entry's text
+            feed_text = clean_text(feed_text, entry.title).text or clean_text(feed_text).text
         page = None
+        page_fetched = False
         page_error: str | None = None
         if url and self.settings.fetch_pages:
             res = await fetcher.fetch(entry.url or url, check_robots=True)
             if res.error:
                 page_error = res.error
             elif res.body:
+                page_fetched = True
                 page = await self._extract(res.body, res.final_url or url, res.content_type)
                 if page is None or len(page.text.split()) < MIN_PAGE_WORDS:
                     if len(feed_text.split()) > (len(page.text.split()) if page else 0):
@@ -282,15 +322,27 @@ class Crawler:
             text, method = page.text, page.method
         elif feed_text:
             text, method = feed_text, "feed-content"
+        elif title and (page_fetched or not url) and not page_error:
+            # The headline is all the text there is (a page whose one paragraph is its
+            # headline, an item without link or content): kept, a later run finds no more.
+            text, method = title, "headline-only"
         else:
-            # Nothing to store: the page failed and the feed carries no text. Not stored,
-            # so the next run tries the page again.
+            # Nothing to store yet: not stored, so the next run tries the page again.
+            if page_error:
+                missing = f"the page failed ({page_error}) and the feed has no text"
+            elif url and self.settings.fetch_pages:
+                missing = "the page is empty and the feed has no text"
+            elif url:
+                missing = ("the feed has no text and article pages are not fetched "
+                           "(fetch_pages is off)")
+            else:
+                missing = "no link to a page and no title or text in the feed"
+            outcome.not_stored.append(missing)
             if not page_error:
                 outcome.page_errors += 1
                 with self.engine.begin() as conn:
                     fetchlog.record(conn, at=_now(), kind="page", url=url or entry.guid,
-                                    ok=False, source_id=src.id,
-                                    error="no page to fetch and no text in the feed")
+                                    ok=False, source_id=src.id, error=missing)
             return None
         published = entry.published or (page.published if page else None)
         if published is None:
@@ -308,6 +360,18 @@ class Crawler:
             image_credit=page.image_credit if page else None, extraction_method=method,
             inferred_fields=inferred, links=page.links if page else [],
         )
+
+
+def _not_stored_line(reasons: list[str]) -> str:
+    """One warning line for a feed's entries left unstored, most common reason first."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    shown = "; ".join(f"{n} × {reason}" if n > 1 else reason for reason, n in ranked[:2])
+    more = f"; {len(ranked) - 2} other reasons" if len(ranked) > 2 else ""
+    noun = "entry" if len(reasons) == 1 else "entries"
+    return f"{len(reasons)} {noun} not stored, tried again next run: {shown}{more}"
 
 
 def crawl(engine: Engine, settings: Settings, *, source_ids: list[int] | None = None,
