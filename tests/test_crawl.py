@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+import pytest
+
 from storyline.evaluate.extraction import score_page, summarise
 from tests.feedgen import Item, base_time, bench_pages, rfc822, rss, serve_pages
 
@@ -38,6 +40,7 @@ def articles_json(cli) -> list[dict]:  # type: ignore[no-untyped-def]
     return [json.loads(x) for x in cli("articles", "list", "--json").output.splitlines()]
 
 
+@pytest.mark.needs_shared
 def test_fetch_extracts_full_text_conditional_get_and_idempotent(cli, http_server) -> None:  # type: ignore[no-untyped-def]
     pages = bench_pages(4)
     urls = serve_pages(http_server, pages)
@@ -220,6 +223,8 @@ def test_syndicated_copies_and_url_variants(cli, http_server) -> None:  # type: 
     assert http_server.hits["/wire/talks.html"] == 1
 
 
+@pytest.mark.slow
+@pytest.mark.needs_shared
 def test_big_run_extracts_in_worker_processes(cli, http_server) -> None:  # type: ignore[no-untyped-def]
     pages = bench_pages(24, min_words=150)
     urls = serve_pages(http_server, pages)

@@ -5,7 +5,9 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import BENCH, SEEDS
+import pytest
+
+from tests.helpers import BENCH, SEEDS
 
 ARTICLE_SEEDS = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt",
                  "003_6fb147435889008f.txt", "004_c568a9170720648a.txt"]
@@ -31,6 +33,7 @@ def _report_paragraphs(raw: str) -> list[str]:
     return out
 
 
+@pytest.mark.needs_shared
 def test_seed_articles_import_clean_and_aggregator_is_skipped(cli) -> None:  # type: ignore[no-untyped-def]
     res = cli("import", str(SEEDS))
     assert "Imported 5 files: 4 new articles" in res.output
@@ -99,6 +102,7 @@ def test_jsonl_import_reports_bad_lines_and_goes_on(cli, tmp_path: Path) -> None
     assert "0 new articles" in cli("import", str(f)).output
 
 
+@pytest.mark.needs_shared
 def test_html_import_extracts_like_a_fetch(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     truth = json.loads((BENCH / "ground-truth.json").read_text())
     page_id = next(k for k in sorted(truth) if len(truth[k]["articleBody"].split()) > 300)

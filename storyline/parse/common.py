@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from storyline.models import FeedEntry
+from storyline.text.dates import SANE_EARLIEST, as_utc, sane_datetime
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -103,14 +104,20 @@ def absolute_url(value: object, base: str | None) -> str | None:
 def check_date(
     value: datetime | None, now: datetime, warnings: list[str], what: str
 ) -> datetime | None:
-    """Make `value` tz-aware UTC; drop it (with a warning) if it lies in the future."""
+    """Make `value` tz-aware UTC; drop it (with a warning) if it lies in the future, before
+    1900 or past the ends of ``datetime`` once in UTC."""
     if value is None:
         return None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if value > now + FUTURE_TOLERANCE:
-        warnings.append(f"{what}: date {value.isoformat()} is in the future; ignored")
-        return None
-    return value
+    sane = sane_datetime(value, now, future=FUTURE_TOLERANCE)
+    if sane is None:
+        try:
+            value = as_utc(value)
+        except (OverflowError, ValueError):
+            warnings.append(f"{what}: date {value.isoformat()} is out of range; ignored")
+            return None
+        when = "in the future" if value > now else f"before {SANE_EARLIEST.year}"
+        warnings.append(f"{what}: date {value.isoformat()} is {when}; ignored")
+    return sane
 
 
 def dedupe_entries(entries: list[FeedEntry], warnings: list[str]) -> list[FeedEntry]:

@@ -27,7 +27,6 @@ import html
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from time import struct_time
 from typing import Any
 
 import feedparser
@@ -43,6 +42,7 @@ from storyline.parse.common import (
 )
 from storyline.parse.encoding import decode_document
 from storyline.parse.jsonfeed import looks_like_json_feed, parse_json_feed
+from storyline.text.dates import from_struct_time
 
 __all__ = ["FeedParseError", "parse_feed"]
 
@@ -244,15 +244,6 @@ def _content_html(raw: Any) -> str | None:
     return None
 
 
-def _to_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, struct_time):
-        return None
-    try:
-        return datetime(*value[:6], tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _image(raw: Any, base: str) -> str | None:
     for media in raw.get("media_content") or []:
         medium = str(media.get("medium") or "")
@@ -302,7 +293,7 @@ def _entry(raw: Any, *, base: str, now: datetime, warnings: list[str]) -> FeedEn
         title = snippet(html_to_text(summary_html or content_html))
 
     # dict.get: FeedParserDict.get("updated_parsed") warns and aliases published_parsed.
-    published = _to_datetime(dict.get(raw, "published_parsed")) or _to_datetime(
+    published = from_struct_time(dict.get(raw, "published_parsed")) or from_struct_time(
         dict.get(raw, "updated_parsed")
     )
     published = check_date(published, now, warnings, f"entry {guid or title or '?'}")
