@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgresql lint bench clean
+.PHONY: install demo test test-fast test-sqlite test-postgresql lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: install
 ## Every test: lint, then the suite on SQLite, then the database tests on PostgreSQL.
 test: install lint test-sqlite test-postgresql
 
+## The SQLite suite without the slow tests (quality gates, long end-to-end runs).
+test-fast: install
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
+
 test-sqlite: install
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
@@ -39,6 +43,7 @@ test-postgresql: install
 lint: install
 	$(BIN)/ruff check storyline tests bench tools
 	$(BIN)/mypy storyline
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/python bench/bench_extract.py

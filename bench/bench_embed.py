@@ -22,7 +22,8 @@ import numpy as np
 from storyline.nlp.encoder import Embedder, embedding_text
 from storyline.nlp.entities import SignalExtractor
 
-EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eval"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import EVAL  # noqa: E402
 
 
 def load(name: str, limit: int | None = None) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from storyline.evaluate.extraction import evaluate_benchmark
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction-benchmark"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import BENCH as DEFAULT  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

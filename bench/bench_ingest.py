@@ -31,9 +31,8 @@ from storyline.settings import load_settings  # noqa: E402
 from storyline.storage import open_database  # noqa: E402
 from storyline.storage import sources as source_store  # noqa: E402
 from tests.feedgen import Item, rss  # noqa: E402
+from tests.helpers import BENCH  # noqa: E402
 from tests.httpserver import LocalHTTPServer  # noqa: E402
-
-BENCH = REPO.parent / "shared" / "data" / "extraction-benchmark"
 
 
 def load_pages() -> list[bytes]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,7 +34,9 @@ from storyline.evaluate.summaries import load_references, summary_text
 from storyline.write.extractive import ExtractiveWriter, _sentences, _usable
 from storyline.write.schema import StoryArticle
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import EVAL  # noqa: E402
+
 KEYS = ("rouge1", "rouge2", "rougeL")
 
 

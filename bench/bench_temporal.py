@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,7 +23,10 @@ from storyline.nlp.temporal import resolve_mentions
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "temporal_gold.jsonl"
-BASIL = Path("/work/shared/data/eval/basil-dev.jsonl")
+sys.path.insert(0, str(ROOT))
+from tests.helpers import EVAL  # noqa: E402
+
+BASIL = EVAL / "basil-dev.jsonl"
 
 Span = tuple[int, int, str]  # start, end, ISO date (truncated to the mention's precision)
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-EVAL = REPO.parent / "shared" / "data" / "eval"
+from tests.helpers import EVAL  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 

@@ -1,24 +1,20 @@
 """Test fixtures: a temporary database per test (SQLite file, or PostgreSQL with
-``--backend postgresql``), settings, the CLI, and the loopback HTTP server."""
+``--backend postgresql``), settings, the CLI, and the loopback HTTP server; and the hooks
+that skip the tests needing ``../shared`` when it is absent (see ``tests/helpers.py``)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from storyline.pipeline import Models
 from storyline.settings import Settings, load_settings
+from tests.helpers import MISSING_SHARED, SHARED, Cli, require_shared, shared_present
 
 pytest_plugins = ["tests.fixtures_http"]
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SEEDS = SHARED / "seeds"
-EVAL = SHARED / "data" / "eval"
-BENCH = SHARED / "data" / "extraction-benchmark"
 
 # Fixtures that make a test a database test (the PostgreSQL run runs only these).
 DB_FIXTURES = {"db_url", "engine", "cli"}
@@ -31,9 +27,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not (SEEDS.is_dir() and EVAL.is_dir() and BENCH.is_dir()):
-        pytest.exit(f"test data not found: the tests read {SHARED} (seeds, data/eval, "
-                    "data/extraction-benchmark), which must sit beside the checkout", 2)
+    config.addinivalue_line(
+        "markers", "needs_shared(gate=None): reads ../shared (skipped without it); gate "
+                   "names the quality gate the test is")
+    if os.environ.get("STORYLINE_REQUIRE_SHARED") == "1" and not shared_present():
+        pytest.exit(f"{MISSING_SHARED} (seeds, data/eval, data/extraction-benchmark), and "
+                    "STORYLINE_REQUIRE_SHARED=1 says the run needs it", 2)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``needs_shared`` is skipped without ../shared; a quality gate's name
+    is kept on its report for the summary line."""
+    mark = item.get_closest_marker("needs_shared")
+    if mark is not None:
+        if mark.kwargs.get("gate"):
+            item.user_properties.append(("quality_gate", mark.kwargs["gate"]))
+        require_shared()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[
+        None, pytest.TestReport, pytest.TestReport]:
+    """Every skip for want of ../shared points at require_shared(), so the `-ra` summary
+    folds them into one line instead of one per test."""
+    report = yield
+    if (report.skipped and isinstance(report.longrepr, tuple)
+            and MISSING_SHARED in str(report.longrepr[2])):
+        code = require_shared.__code__
+        report.longrepr = (code.co_filename, code.co_firstlineno, report.longrepr[2])
+    return report
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -46,6 +69,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line when tests were skipped for want of ../shared: how many, which quality
+    gates did not run, and why."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and MISSING_SHARED in str(r.longrepr[2])]
+    if not skipped:
+        return
+    gates = sorted({str(v) for r in skipped for k, v in r.user_properties
+                    if k == "quality_gate"})
+    terminalreporter.write_line(
+        f"storyline: {len(skipped)} tests skipped: their test data, {SHARED}, is missing "
+        f"(put it beside the checkout or set STORYLINE_SHARED_DIR); quality gates not run: "
+        f"{', '.join(gates) or 'none'}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
@@ -94,36 +132,15 @@ def engine(db_url: str, settings: Settings):  # type: ignore[no-untyped-def]
     eng.dispose()
 
 
-class Cli:
-    """Runs the real `storyline` CLI in-process against the test database."""
-
-    def __init__(self, db_url: str, tmp_path: Path) -> None:
-        self.db_url = db_url
-        self.env = {
-            "STORYLINE_DATA_DIR": str(tmp_path / "data"),
-            "STORYLINE_ALLOW_PRIVATE_FEEDS": "true",
-            "STORYLINE_FETCH_TIMEOUT": "5",
-            "STORYLINE_CONFIG": "",
-            "STORYLINE_DATABASE_URL": "",
-            "STORYLINE_CLUSTER_AFTER_FETCH": "false",
-        }
-
-    def __call__(self, *args: str, ok: bool = True, env: dict[str, str] | None = None) -> Result:
-        from storyline.cli import main
-
-        runner = CliRunner()
-        result = runner.invoke(main, ["--db", self.db_url, *args],
-                               env={**self.env, **(env or {})}, catch_exceptions=True)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        if ok:
-            assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-        return result
+@pytest.fixture(scope="session")
+def models() -> Models:
+    """One set of models per test process: the encoder and taggers load once."""
+    return Models()
 
 
 @pytest.fixture
-def cli(db_url: str, tmp_path: Path) -> Cli:
-    return Cli(db_url, tmp_path)
+def cli(db_url: str, tmp_path: Path, models: Models) -> Cli:
+    return Cli(db_url, tmp_path, models)
 
 
 @pytest.fixture(autouse=True)

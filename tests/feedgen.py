@@ -10,7 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from tests.conftest import BENCH
+from tests.helpers import BENCH
 
 
 @dataclass

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from storyline.extract.clean import clean_text
 from storyline.extract.plaintext import is_aggregator_page, parse_plain_text
+from tests.helpers import SEEDS
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = SHARED / "seeds"
 ARTICLE_SEEDS = ["000", "001", "003", "004"]
 BOILERPLATE = [
     "Galatasaray defeat 10-man Juventus",
@@ -46,6 +44,7 @@ def report_paragraphs(raw: str) -> list[str]:
     return out
 
 
+@pytest.mark.needs_shared
 @pytest.mark.parametrize("prefix", ARTICLE_SEEDS)
 def test_seed_paragraphs_survive_verbatim(prefix: str) -> None:
     raw = seed_text(prefix)
@@ -57,6 +56,7 @@ def test_seed_paragraphs_survive_verbatim(prefix: str) -> None:
         assert paragraph in kept_lines, paragraph
 
 
+@pytest.mark.needs_shared
 @pytest.mark.parametrize("prefix", ARTICLE_SEEDS)
 def test_seed_boilerplate_dropped(prefix: str) -> None:
     article = parse_plain_text(seed_text(prefix))
@@ -64,6 +64,7 @@ def test_seed_boilerplate_dropped(prefix: str) -> None:
         assert marker not in article.text, marker
 
 
+@pytest.mark.needs_shared
 def test_seed_subheadings_kept() -> None:
     text = parse_plain_text(seed_text("000")).text.split("\n")
     for heading in [
@@ -79,6 +80,7 @@ def test_seed_subheadings_kept() -> None:
     assert "Structure of the Talks and Key Participants" in text_001
 
 
+@pytest.mark.needs_shared
 def test_seed_003_title_and_inferred_facts() -> None:
     article = parse_plain_text(seed_text("003"))
     title = "'Meaningful progress' made in Ukraine war talks: Witkoff"
@@ -96,6 +98,7 @@ def test_seed_003_title_and_inferred_facts() -> None:
     assert article.text.startswith("\"President Trump's success")
 
 
+@pytest.mark.needs_shared
 def test_seed_003_hint_beats_caption_date() -> None:
     from datetime import UTC, datetime
 
@@ -105,6 +108,7 @@ def test_seed_003_hint_beats_caption_date() -> None:
     assert "published" not in article.inferred
 
 
+@pytest.mark.needs_shared
 def test_seed_004_dateline_is_not_an_outlet() -> None:
     article = parse_plain_text(seed_text("004"))
     assert article.dateline == "GENEVA"
@@ -116,6 +120,7 @@ def test_seed_004_dateline_is_not_an_outlet() -> None:
     assert not article.title.startswith("GENEVA")
 
 
+@pytest.mark.needs_shared
 def test_untitled_seed_gets_title_from_first_sentence() -> None:
     article = parse_plain_text(seed_text("000"))
     assert article.title.startswith("U.S. Special Envoy Steve Witkoff announced")
@@ -123,6 +128,7 @@ def test_untitled_seed_gets_title_from_first_sentence() -> None:
     assert article.text.startswith("U.S. Special Envoy Steve Witkoff announced")
 
 
+@pytest.mark.needs_shared
 def test_aggregator_page_detected() -> None:
     reason = is_aggregator_page(seed_text("002"))
     assert reason is not None

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVAL
+from tests.helpers import EVAL
 
+pytestmark = pytest.mark.needs_shared(gate="clustering BCubed F1")
 FLOORS = Path(__file__).with_name("quality_floors.json")
 SUBSETS = {  # file -> number of leading lines (whole stories) in the gate
     "neus-dev.jsonl": 900,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from storyline.nlp.encoder import DIM, Embedder, embedding_text
-from tests.conftest import EVAL
+from tests.helpers import EVAL
 
 PARAPHRASE_A = "President Trump on Monday slammed former Secretary of State John Kerry for reportedly working to save the Iran nuclear deal."
 PARAPHRASE_B = "President Trump on Monday castigated John F. Kerry following a report that the former secretary of state was engaged in shadow diplomacy to preserve the Iran nuclear pact."
@@ -64,6 +64,7 @@ def test_paraphrase_closer_than_unrelated(torch_embedder: Embedder) -> None:
     assert para - unrel > 0.4
 
 
+@pytest.mark.needs_shared
 def test_order_preserved_with_length_sorted_batches(torch_embedder: Embedder) -> None:
     texts = _real_texts(9) + ["Storm", PARAPHRASE_A]  # mixed lengths, batch_size=4
     together = torch_embedder.encode(texts)
@@ -92,6 +93,8 @@ def test_bad_backend_rejected() -> None:
 @pytest.mark.skipif(
     importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime not installed"
 )
+@pytest.mark.slow
+@pytest.mark.needs_shared
 def test_onnx_matches_torch(
     torch_embedder: Embedder,
     tmp_path_factory: pytest.TempPathFactory,

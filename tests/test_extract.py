@@ -5,18 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from storyline.extract.page import decode_html, extract_html
-
-BENCHMARK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction-benchmark"
+from tests.helpers import BENCH
 
 
 def benchmark_page(page_id: str) -> tuple[bytes, str]:
-    truth = json.loads((BENCHMARK / "ground-truth.json").read_text("utf-8"))
-    raw = gzip.decompress((BENCHMARK / "html" / f"{page_id}.html.gz").read_bytes())
+    truth = json.loads((BENCH / "ground-truth.json").read_text("utf-8"))
+    raw = gzip.decompress((BENCH / "html" / f"{page_id}.html.gz").read_bytes())
     return raw, truth[page_id]["url"]
 
 
@@ -25,6 +23,7 @@ CNBC = "374ac9a59a85196cdacc1679fb8993521a7b7d9d6533720f102300be1c7face4"
 BILLBOARD = "9cb8224b660f36c932823ab613fb76a07928fcbc41956c4c1f96f4ecab9202aa"
 
 
+@pytest.mark.needs_shared
 def test_space_page_golden() -> None:
     raw, url = benchmark_page(SPACE)
     page = extract_html(raw, url)
@@ -49,6 +48,7 @@ def test_space_page_golden() -> None:
     assert all(link.startswith("http") for link in page.links) and len(page.links) <= 50
 
 
+@pytest.mark.needs_shared
 def test_cnbc_page_golden() -> None:
     raw, url = benchmark_page(CNBC)
     page = extract_html(raw, url)
@@ -66,6 +66,7 @@ def test_cnbc_page_golden() -> None:
     assert any("boeing-wins-second-dreamliner-order" in link for link in page.links)
 
 
+@pytest.mark.needs_shared
 def test_billboard_tour_dates_list_kept() -> None:
     raw, url = benchmark_page(BILLBOARD)
     page = extract_html(raw, url)

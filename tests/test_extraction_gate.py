@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from storyline.evaluate.extraction import evaluate_benchmark, score_page, summarise
+from tests.helpers import BENCH
 
-BENCHMARK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "extraction-benchmark"
 FLOORS = Path(__file__).with_name("quality_floors.json")
 
 
@@ -27,10 +27,11 @@ def test_metric_on_known_cases() -> None:
     assert round(report["f1"], 4) == round(2 * 0.5 / 1.5, 4)
 
 
+@pytest.mark.needs_shared(gate="extraction F1")
 @pytest.mark.slow
 def test_extraction_f1_floor() -> None:
     floor = json.loads(FLOORS.read_text("utf-8"))["extraction_f1"]
-    report = evaluate_benchmark(BENCHMARK)
+    report = evaluate_benchmark(BENCH)
     print(
         f"extraction F1 {report['f1']:.4f} P {report['precision']:.4f} R {report['recall']:.4f} "
         f"on {report['pages']} pages, {report['pages_per_second']:.1f} pages/s"

@@ -7,7 +7,6 @@ import gzip
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +15,13 @@ from storyline.fetch import DEFAULT_USER_AGENT, FetchConfig, Fetcher, FetchResul
 
 try:
     from tests.fixtures_http import http_server  # noqa: F401 - pytest fixture
+    from tests.helpers import BENCH
     from tests.httpserver import LocalHTTPServer, http_date
 except ImportError:  # pragma: no cover - tests/ on sys.path instead of the repository root
     from fixtures_http import http_server  # type: ignore[no-redef]  # noqa: F401
+    from helpers import BENCH  # type: ignore[no-redef]
     from httpserver import LocalHTTPServer, http_date  # type: ignore[no-redef]
 
-BENCH = Path("/work/shared/data/extraction-benchmark/html")
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
 
 
@@ -191,8 +191,9 @@ def test_small_body_without_content_length(http_server: LocalHTTPServer) -> None
     assert result.error is None and result.body == b'<rss version="2.0"/>'
 
 
+@pytest.mark.needs_shared
 def test_gzip_content_encoding(http_server: LocalHTTPServer) -> None:
-    page = sorted(BENCH.glob("*.html.gz"))[0]
+    page = sorted((BENCH / "html").glob("*.html.gz"))[0]
     expected = gzip.decompress(page.read_bytes())
     http_server.add_file("/page.html", page, gzip_encoding=True)
     http_server.add_file("/plain.html", page)

@@ -9,16 +9,15 @@ import pytest
 
 from storyline.extract.plaintext import parse_plain_text
 from storyline.write import ExtractiveWriter, StoryArticle
-from tests.conftest import SEEDS
+from tests.helpers import SEED_FILES, SEEDS, require_shared
 
-SEED_FILES = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt",
-              "003_6fb147435889008f.txt", "004_c568a9170720648a.txt"]
 BOILERPLATE = ["Explore", "RECOMMENDED", "RelatedTRT", "SOURCE:", "min read", "hours ago",
                "Cricketer Hassan Ali", "Galatasaray"]
 
 
 @pytest.fixture(scope="module")
 def seed_story():  # type: ignore[no-untyped-def]
+    require_shared()
     articles = []
     for i, name in enumerate(SEED_FILES):
         parsed = parse_plain_text((SEEDS / name).read_text(encoding="utf-8"))

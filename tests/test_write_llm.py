@@ -16,11 +16,9 @@ import pytest
 from storyline.extract.plaintext import parse_plain_text
 from storyline.write import ExtractiveWriter, StoryArticle, StorySummary
 from storyline.write.llm import LLMConfig, LLMError, LLMWriter, parse_answer
-from tests.conftest import SEEDS
+from tests.helpers import SEED_FILES, SEEDS, require_shared
 from tests.httpserver import LocalHTTPServer, Request, Response
 
-SEED_FILES = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt",
-              "003_6fb147435889008f.txt", "004_c568a9170720648a.txt"]
 ANSWERS = Path(__file__).parent / "fixtures" / "llm"
 ROUTE = "/v1/chat/completions"
 
@@ -30,6 +28,7 @@ SELF_TALK = "As an AI language model, I summarised the sources."
 
 @pytest.fixture(scope="module")
 def seed_articles() -> list[StoryArticle]:
+    require_shared()
     articles = []
     for i, name in enumerate(SEED_FILES):
         parsed = parse_plain_text((SEEDS / name).read_text(encoding="utf-8"))

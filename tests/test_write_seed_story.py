@@ -8,7 +8,9 @@ import re
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
+
+pytestmark = pytest.mark.needs_shared
 
 UNDATED = ["000_62d237a55083a967.txt", "001_19651799f73e0808.txt", "004_c568a9170720648a.txt"]
 DATED = "003_6fb147435889008f.txt"  # "Feb 17, 2026" in its own text
@@ -33,6 +35,7 @@ def _section_text(section: dict) -> str:  # type: ignore[type-arg]
     return " ".join(s["text"] for s in section["sentences"])
 
 
+@pytest.mark.needs_shared(gate="citation support rate")
 def test_seed_story_page(seed_summary) -> None:  # type: ignore[no-untyped-def]
     s = seed_summary
     # A neutral headline about the Geneva talks and Witkoff's progress claim.

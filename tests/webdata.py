@@ -25,8 +25,7 @@ from filelock import FileLock
 from sqlalchemy import Engine, select
 
 from storyline.settings import Settings, load_settings
-from tests.conftest import SEEDS
-from tests.test_cluster_service import ABU_DHABI, SEED_FILES
+from tests.helpers import ABU_DHABI, SEED_FILES, SEEDS, require_shared
 
 SAMPLE_TOPICS = ("3", "9", "12")  # about 50 dated articles of three look-alike event pairs
 SEED_TIME = datetime(2026, 2, 18, 8, 0, tzinfo=UTC)
@@ -49,7 +48,7 @@ def web_settings(data_dir: Path) -> Settings:
 
 
 def _sample_subset(folder: Path) -> Path:
-    from storyline.cli.ingest import sample_corpus_path
+    from storyline.cli.imports import sample_corpus_path
 
     with gzip.open(sample_corpus_path(), "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
@@ -99,7 +98,9 @@ def build(db_path: Path, work: Path) -> None:
 
 
 def web_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The shared test database's URL, built on first use in this test run."""
+    """The shared test database's URL, built on first use in this test run (skips the
+    test when ../shared, which holds the seed articles, is absent)."""
+    require_shared()
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's root, shared by all its xdist workers

@@ -31,8 +31,8 @@ from storyline.cluster.model import MODEL_FILE, Forest, PairModel, forest_from_s
 from storyline.cluster.vectorize import Vectorizer  # noqa: E402
 from storyline.evaluate.clustering import bcubed  # noqa: E402
 from storyline.evaluate.harness import cluster_reps, load_jsonl, processing_order, to_reps  # noqa: E402
-from storyline.nlp.vectorcache import VectorCache  # noqa: E402
 from storyline.settings import load_settings  # noqa: E402
+from storyline.storage.vectorcache import VectorCache  # noqa: E402
 
 
 def fold_of(story: str) -> int:

@@ -37,10 +37,10 @@ from storyline.cluster.state import StoryState  # noqa: E402
 from storyline.cluster.vectorize import Vectorizer  # noqa: E402
 from storyline.evaluate.clustering import bcubed  # noqa: E402
 from storyline.evaluate.harness import cluster_reps, load_jsonl, processing_order, to_reps  # noqa: E402
-from storyline.nlp.vectorcache import VectorCache  # noqa: E402
 from storyline.settings import load_settings  # noqa: E402
+from storyline.storage.vectorcache import VectorCache  # noqa: E402
+from tests.helpers import EVAL  # noqa: E402
 
-EVAL = REPO.parent / "shared" / "data" / "eval"
 VERSION = "gbt-1"
 FILES = ["neus-dev.jsonl", "ecbplus-dev.jsonl", "basil-dev.jsonl"]
 
