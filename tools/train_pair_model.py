@@ -1,14 +1,22 @@
-"""Train the story engine's pair model on the labelled dev sets and tune its thresholds.
+"""Train the story engine's pair model on the labelled dev sets, choosing thresholds out
+of fold.
 
     .venv/bin/python tools/train_pair_model.py [--out storyline/cluster/pair_model.json]
 
-1. Every dev file is replayed in processing order with the *gold* stories as the state;
-   each article is compared with the candidate stories the engine would retrieve, giving
-   (features, same-story?) pairs — the same feature code as production.
-2. Gradient-boosted trees are fitted on the pairs, each file weighing the same, and
-   exported to JSON (evaluated with numpy at run time).
-3. The join threshold and the merge threshold are chosen by running the real engine on
-   every file and maximising the mean BCubed F1 (one configuration for all files).
+1. Every dev file is cut into ``FOLDS`` folds: ECB+ by topic (both look-alike events of a
+   topic in the same fold), NeuS and BASIL by story. Each fold is replayed in processing
+   order with the *gold* stories as the state; each article is compared with the
+   candidate stories the engine would retrieve, giving (features, same-story?) pairs —
+   the same feature code as production.
+2. For each fold, gradient-boosted trees are fitted on the pairs of the *other* folds of
+   all three files (each file weighing the same) and the real engine clusters the fold.
+   The join and merge thresholds are the pair maximising the out-of-fold BCubed F1
+   averaged over the three files (one configuration for all files).
+3. The shipped model is fitted on all folds with those thresholds and exported to JSON
+   (evaluated with numpy at run time); its in-sample figures (full files, and the three
+   files as one mixed stream) are recorded next to the out-of-fold ones.
+
+``tools/cv_pair_model.py`` runs step 2 for feature ablations.
 """
 
 from __future__ import annotations
@@ -17,7 +25,11 @@ import argparse
 import itertools
 import json
 import sys
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -33,19 +45,64 @@ from storyline.cluster.model import (  # noqa: E402
     PairModel,
     forest_from_sklearn,
 )
+from storyline.cluster.represent import ArticleRep  # noqa: E402
 from storyline.cluster.state import StoryState  # noqa: E402
 from storyline.cluster.vectorize import Vectorizer  # noqa: E402
 from storyline.evaluate.clustering import bcubed  # noqa: E402
-from storyline.evaluate.harness import cluster_reps, load_jsonl, processing_order, to_reps  # noqa: E402
+from storyline.evaluate.harness import (  # noqa: E402
+    EvalArticle,
+    cluster_reps,
+    load_jsonl,
+    mixed_order,
+    processing_order,
+    size_share,
+    to_reps,
+)
 from storyline.settings import load_settings  # noqa: E402
 from storyline.storage.vectorcache import VectorCache  # noqa: E402
 from tests.helpers import EVAL  # noqa: E402
 
-VERSION = "gbt-1"
+VERSION = "gbt-2"
 FILES = ["neus-dev.jsonl", "ecbplus-dev.jsonl", "basil-dev.jsonl"]
+FOLDS = 5
+THRESHOLDS = [0.3, 0.4, 0.5, 0.6]
+MERGE_THRESHOLDS = [0.99, 2.0]  # 2.0: consolidation never merges
+TREES = 200
 
 
-def gold_pairs(reps, order, gold, config):  # type: ignore[no-untyped-def]
+def fold_key(story: str) -> str:
+    """What a fold is made of: the ECB+ topic (``ecbplus:12_ecbplus`` -> ``12``), so a
+    topic's two look-alike events stay together; the story elsewhere."""
+    if story.startswith("ecbplus:"):
+        return "ecbplus:" + story.split(":", 1)[1].split("_", 1)[0]
+    return story
+
+
+def assign_folds(stories: Sequence[str], folds: int = FOLDS) -> list[int]:
+    keys = sorted({fold_key(s) for s in stories})
+    if len(keys) < 5 * folds:  # few topics: deal them out evenly in sorted order
+        rank = {k: i % folds for i, k in enumerate(keys)}
+        return [rank[fold_key(s)] for s in stories]
+    return [zlib.crc32(fold_key(s).encode()) % folds for s in stories]
+
+
+@dataclass
+class FileData:
+    name: str
+    arts: list[EvalArticle]
+    reps: list[ArticleRep]
+    fold: list[int]
+    pairs: dict[int, tuple[np.ndarray, np.ndarray]]  # fold -> (X, y)
+
+    def order(self, fold: int | None = None) -> list[int]:
+        return [i for i in processing_order(self.arts) if fold is None or self.fold[i] == fold]
+
+    def gold(self, idx: Sequence[int]) -> dict[str, str]:
+        return {self.arts[i].id: self.arts[i].story for i in idx}
+
+
+def gold_pairs(reps: Sequence[ArticleRep], order: Sequence[int], gold: Sequence[str],
+               config: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
     dummy = PairModel(threshold=2.0, merge_threshold=2.0, version="oracle",
                       coef=np.zeros(len(FEATURES)), mean=np.zeros(len(FEATURES)),
                       scale=np.ones(len(FEATURES)))
@@ -67,69 +124,157 @@ def gold_pairs(reps, order, gold, config):  # type: ignore[no-untyped-def]
             engine.stories[sid] = StoryState(id=sid)
             story_of[gold[i]] = sid
         engine._join(art, tfidf, sid, None, "gold")
-    return np.array(X), np.array(y)
+    return np.array(X).reshape(-1, len(FEATURES)), np.array(y)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=MODEL_FILE)
-    ap.add_argument("--trees", type=int, default=200)
-    args = ap.parse_args()
-    settings = load_settings()
-    vectorizer = Vectorizer(cache=VectorCache(settings.data_path / "cache" / "vectors.sqlite"))
-    config = EngineConfig()
-    data = {}
+def load_data(config: EngineConfig, vectorizer: Vectorizer | None = None) -> list[FileData]:
+    vectorizer = vectorizer or Vectorizer(
+        cache=VectorCache(load_settings().data_path / "cache" / "vectors.sqlite"))
+    out = []
     for name in FILES:
         arts = load_jsonl(EVAL / name)
         reps = to_reps(arts, vectorizer.vectorize([(a.title, a.text) for a in arts]))
-        order = processing_order(arts)
-        gold = [a.story for a in arts]
-        X, y = gold_pairs(reps, order, gold, config)
-        data[name] = (arts, reps, order, X, y)
-        print(f"{name}: {len(arts)} articles, {len(y)} pairs, {int(y.sum())} positive",
-              flush=True)
+        folds = assign_folds([a.story for a in arts])
+        data = FileData(name, arts, reps, folds, {})
+        stories = [a.story for a in arts]
+        for f in range(FOLDS):
+            data.pairs[f] = gold_pairs(reps, data.order(f), stories, config)
+        n = sum(len(p[1]) for p in data.pairs.values())
+        pos = sum(int(p[1].sum()) for p in data.pairs.values())
+        print(f"{name}: {len(arts)} articles, {len(set(folds))} folds, {n} pairs, "
+              f"{pos} positive", flush=True)
+        out.append(data)
+    return out
 
-    X = np.vstack([d[3] for d in data.values()])
-    y = np.concatenate([d[4] for d in data.values()])
-    w = np.concatenate([np.full(len(d[4]), len(y) / (len(data) * len(d[4])))
-                        for d in data.values()])
+
+def fit(data: list[FileData], folds: Sequence[int], drop: Sequence[str] = (),
+        trees: int = TREES) -> dict[str, Any]:
+    """Trees on the pairs of ``folds`` of every file, each file weighing the same;
+    features in ``drop`` are held constant (no tree can split on them)."""
+    xs = [(np.vstack([d.pairs[f][0] for f in folds]),
+           np.concatenate([d.pairs[f][1] for f in folds])) for d in data]
+    X = np.vstack([x for x, _ in xs])
+    y = np.concatenate([y for _, y in xs])
+    w = np.concatenate([np.full(len(yy), len(y) / (len(xs) * len(yy))) for _, yy in xs])
+    for name in drop:
+        X[:, FEATURES.index(name)] = 0.0
     gbm = HistGradientBoostingClassifier(
-        max_iter=args.trees, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
+        max_iter=trees, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
         min_samples_leaf=40, early_stopping=False, random_state=0,
     ).fit(X, y, sample_weight=w)
     forest = forest_from_sklearn(gbm)
     probe = PairModel(threshold=0.5, merge_threshold=2.0, version="probe",
                       forest=Forest.from_json(forest))
-    drift = float(np.abs(probe.score(X[:2000]) - gbm.predict_proba(X[:2000])[:, 1]).max())
-    print(f"trees exported; max |numpy - sklearn| on 2000 pairs: {drift:.2e}")
-    assert drift < 1e-6
+    sample = X[:2000]
+    drift = float(np.abs(probe.score(sample) - gbm.predict_proba(sample)[:, 1]).max())
+    assert drift < 1e-6, f"exported trees differ from scikit-learn by {drift}"
+    return forest
 
-    def candidate(thr: float, merge: float) -> PairModel:
-        return PairModel(threshold=thr, merge_threshold=merge, version=VERSION,
-                         forest=Forest.from_json(forest))
 
-    best = None
-    for thr, merge in itertools.product([0.3, 0.4, 0.5], [0.9, 0.99, 2.0]):
-        model = candidate(thr, merge)
-        scores = []
-        for _name, (arts, reps, order, _X, _y) in data.items():
-            pred, _ = cluster_reps(reps, order, model, config)
-            scores.append(bcubed(pred, {a.id: a.story for a in arts})["f1"])
-        line = " ".join(f"{n.split('-')[0]} {s:.4f}" for n, s in zip(data, scores, strict=True))
-        print(f"threshold {thr} merge {merge}: {line} mean {np.mean(scores):.4f}", flush=True)
-        if best is None or np.mean(scores) > best[0]:
-            best = (float(np.mean(scores)), thr, merge, scores)
+def with_thresholds(forest: dict[str, Any], thr: float, merge: float) -> PairModel:
+    return PairModel(threshold=thr, merge_threshold=merge, version=VERSION,
+                     forest=Forest.from_json(forest))
+
+
+@dataclass
+class Score:
+    f1: dict[str, float]  # file -> BCubed F1 (pooled over folds)
+    share3: dict[str, tuple[float, float]]  # file -> (predicted, gold) share of 3-stories
+    mixed: float | None = None
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(list(self.f1.values())))
+
+    def line(self) -> str:
+        parts = [f"{n.split('-')[0]} {s:.4f}" for n, s in self.f1.items()]
+        mixed = "" if self.mixed is None else f"  mixed {self.mixed:.4f}"
+        return " ".join(parts) + f"  mean {self.mean:.4f}{mixed}"
+
+
+def score(data: list[FileData], models: dict[int | None, dict[str, Any]],
+          thr: float, merge: float, config: EngineConfig, mixed: bool = False) -> Score:
+    """BCubed F1 per file: each fold clustered by ``models[fold]`` (out of fold), or the
+    whole file by ``models[None]`` (in sample); predictions pooled over folds."""
+    f1, share3 = {}, {}
+    folds: list[int | None] = [None] if None in models else list(range(FOLDS))
+    for d in data:
+        pred: dict[str, str] = {}
+        for f in folds:
+            reps = [d.reps[i] for i in d.order(f)]
+            got, _ = cluster_reps(reps, list(range(len(reps))),
+                                  with_thresholds(models[f], thr, merge), config)
+            pred.update({k: f"{f}/{v}" for k, v in got.items()})
+        gold = d.gold(range(len(d.arts)))
+        f1[d.name] = bcubed(pred, gold)["f1"]
+        share3[d.name] = (size_share(pred.values()), size_share(gold.values()))
+    out = Score(f1, share3)
+    if mixed:
+        pred, gold = {}, {}
+        for f in folds:
+            arts, reps, files = [], [], []
+            for n, d in enumerate(data):
+                for i in range(len(d.arts)):
+                    if f is None or d.fold[i] == f:
+                        arts.append(d.arts[i])
+                        reps.append(d.reps[i])
+                        files.append(n)
+            got, _ = cluster_reps(reps, mixed_order(arts, files),
+                                  with_thresholds(models[f], thr, merge), config)
+            pred.update({k: f"{f}/{v}" for k, v in got.items()})
+            gold.update({a.id: a.story for a in arts})
+        out.mixed = bcubed(pred, gold)["f1"]
+    return out
+
+
+def out_of_fold(data: list[FileData], config: EngineConfig, drop: Sequence[str] = (),
+                grid: Sequence[tuple[float, float]] | None = None, trees: int = TREES,
+                ) -> tuple[tuple[float, float], Score, dict[int | None, dict[str, Any]]]:
+    """Fold models, and the (join, merge) thresholds with the best mean out-of-fold F1."""
+    models: dict[int | None, dict[str, Any]] = {
+        f: fit(data, [g for g in range(FOLDS) if g != f], drop, trees) for f in range(FOLDS)}
+    best: tuple[tuple[float, float], Score] | None = None
+    for thr, merge in grid or itertools.product(THRESHOLDS, MERGE_THRESHOLDS):
+        s = score(data, models, thr, merge, config)
+        print(f"  out of fold, threshold {thr} merge {merge}: {s.line()}", flush=True)
+        if best is None or s.mean > best[1].mean:
+            best = ((thr, merge), s)
     assert best is not None
-    _, thr, merge, scores = best
+    return best[0], best[1], models
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=MODEL_FILE)
+    ap.add_argument("--trees", type=int, default=TREES)
+    ap.add_argument("--drop", nargs="*", default=[], choices=FEATURES,
+                    help="features the model may not use (ablation)")
+    args = ap.parse_args()
+    config = EngineConfig()
+    data = load_data(config)
+    (thr, merge), oof, models = out_of_fold(data, config, args.drop, trees=args.trees)
+    oof_mixed = score(data, models, thr, merge, config, mixed=True)
+    print(f"chosen: threshold {thr} merge {merge}; out of fold {oof_mixed.line()}")
+    forest = fit(data, range(FOLDS), args.drop, args.trees)
+    inside = score(data, {None: forest}, thr, merge, config, mixed=True)
+    print(f"in sample: {inside.line()}")
+
+    def figures(s: Score) -> dict[str, Any]:
+        return {"bcubed_f1": {n: round(v, 4) for n, v in s.f1.items()},
+                "mean": round(s.mean, 4), "mixed_stream": round(s.mixed or 0.0, 4),
+                "share_of_3_predicted": {n: round(v[0], 4) for n, v in s.share3.items()},
+                "share_of_3_gold": {n: round(v[1], 4) for n, v in s.share3.items()}}
+
     doc = {
         "version": VERSION, "kind": "trees", "features": list(FEATURES), "threshold": thr,
         "merge_threshold": merge, "forest": forest,
-        "meta": {"trained_on": FILES, "in_sample_bcubed_f1": dict(
-            zip(FILES, [round(s, 4) for s in scores], strict=True)),
-            "trees": args.trees, "pairs": int(len(y)), "positives": int(y.sum())},
+        "meta": {"trained_on": FILES, "folds": FOLDS, "dropped": list(args.drop),
+                 "trees": args.trees, "out_of_fold": figures(oof_mixed),
+                 "in_sample": figures(inside),
+                 "pairs": int(sum(len(p[1]) for d in data for p in d.pairs.values()))},
     }
     args.out.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
-    print(f"wrote {args.out}: threshold {thr}, merge {merge}, in-sample BCubed F1 {scores}")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ def eval_group() -> None:
 
 
 @eval_group.command("cluster")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write predictions as id<TAB>story lines.")
 @click.option("--window", type=float, metavar="DAYS",
@@ -23,21 +24,25 @@ def eval_group() -> None:
 @click.option("--no-cache", is_flag=True,
               help="Do not reuse or keep vectors in the data directory's cache.")
 @pass_app
-def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | None,
-                 no_cache: bool) -> None:
-    """Cluster FILE with the production engine and score it against its gold stories.
+def eval_cluster(app: AppContext, files: tuple[Path, ...], out: Path | None,
+                 window: float | None, no_cache: bool) -> None:
+    """Cluster FILES with the production engine and score them against their gold stories.
 
-    FILE is JSONL in the evaluation schema ({"id", "story", "title", "text",
-    "published", ...}). Undated articles are processed first, in file order, with one
-    shared unknown time; dated ones follow in date order. Prints BCubed and pairwise precision/recall/F1, predicted vs gold story
-    counts, and articles per second (vectors are cached between runs unless --no-cache).
+    Each file is JSONL in the evaluation schema ({"id", "story", "title", "text",
+    "published", ...}). One file: undated articles are processed first, in file order,
+    with one shared unknown time; dated ones follow in date order. Several files are one
+    mixed stream: dated articles of all files in date order, undated ones spread evenly
+    through it. Prints BCubed and pairwise precision/recall/F1 (and BCubed F1 per file
+    for a mixed stream), predicted vs gold story counts, the share of stories with
+    exactly 3 articles, and articles per second (vectors are cached between runs unless
+    --no-cache).
     """
     from dataclasses import replace
 
     from storyline.cluster.model import ModelError
     from storyline.cluster.service import engine_config
     from storyline.cluster.vectorize import Vectorizer
-    from storyline.evaluate.harness import EvalInputError, evaluate_file
+    from storyline.evaluate.harness import EvalInputError, evaluate_files
     from storyline.nlp.encoder import Embedder
     from storyline.storage.vectorcache import VectorCache
 
@@ -50,7 +55,7 @@ def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | 
     cache = VectorCache(None if no_cache else settings.data_path / "cache" / "vectors.sqlite")
     vectorizer = Vectorizer(Embedder(backend=settings.embed_backend), cache=cache)
     try:
-        result = evaluate_file(file, vectorizer=vectorizer, config=config)
+        result = evaluate_files(list(files), vectorizer=vectorizer, config=config)
     except (EvalInputError, ModelError) as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -59,10 +64,16 @@ def eval_cluster(app: AppContext, file: Path, out: Path | None, window: float | 
         out.write_text("".join(f"{i}\t{s}\n" for i, s in result.predicted.items()),
                        encoding="utf-8")
     b, p, c = result.bcubed, result.pairwise, result.counts
-    click.echo(f"file: {file} ({c['items']} articles)")
+    what = str(files[0]) if len(files) == 1 else f"mixed stream of {len(files)} files"
+    click.echo(f"file: {what} ({c['items']} articles)")
     click.echo(f"BCubed    P {b['precision']:.4f}  R {b['recall']:.4f}  F1 {b['f1']:.4f}")
     click.echo(f"pairwise  P {p['precision']:.4f}  R {p['recall']:.4f}  F1 {p['f1']:.4f}")
-    click.echo(f"stories: {c['predicted']} predicted, {c['gold']} gold")
+    for name, f1 in result.per_file.items():
+        click.echo(f"  {name}: BCubed F1 {f1:.4f}")
+    x = result.extra
+    click.echo(f"stories: {c['predicted']} predicted, {c['gold']} gold; with exactly 3 "
+               f"articles: {100 * x['share_of_3_predicted']:.1f}% predicted, "
+               f"{100 * x['share_of_3_gold']:.1f}% gold")
     click.echo(f"speed: {result.articles_per_second:.1f} articles/s end to end "
                f"(vectors {result.seconds_vectorize:.1f} s, clustering "
                f"{result.seconds_cluster:.2f} s = "

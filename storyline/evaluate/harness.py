@@ -1,14 +1,19 @@
-"""The clustering evaluation harness: the production engine over a labelled JSONL file.
+"""The clustering evaluation harness: the production engine over labelled JSONL files.
 
-Articles without a ``published`` date come first, in file order, with one shared
-unknown time (time neither helps nor hurts them, and the stories they start never age
-out of the candidate index); then the dated articles follow in date order.
+One file: articles without a ``published`` date come first, in file order, with one
+shared unknown time (time neither helps nor hurts them, and the stories they start never
+age out of the candidate index); then the dated articles follow in date order.
+
+Several files are one *mixed stream* (:func:`mixed_order`): the dated articles of all
+files in date order, the undated ones spread evenly through it (each file's in file
+order), so look-alike events meet unrelated ones as in a real feed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +54,7 @@ class EvalResult:
     merged: int = 0
     split: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    per_file: dict[str, float] = field(default_factory=dict)  # mixed stream: F1 per file
 
     @property
     def articles_per_second(self) -> float:
@@ -97,6 +103,19 @@ def processing_order(arts: list[EvalArticle]) -> list[int]:
     return undated + dated
 
 
+def mixed_order(arts: list[EvalArticle], files: list[int]) -> list[int]:
+    """Processing order of several files as one stream: dated articles in date order;
+    the undated articles of each file (``files[i]`` names the file of ``arts[i]``) in
+    file order, spread evenly over the stream."""
+    dated = sorted((i for i, a in enumerate(arts) if a.published is not None),
+                   key=lambda i: (arts[i].published, i))
+    keyed = [((r + 0.5) / len(dated), 0, i) for r, i in enumerate(dated)]
+    for f in sorted(set(files)):
+        undated = [i for i, a in enumerate(arts) if a.published is None and files[i] == f]
+        keyed += [((r + 0.5) / len(undated), 1, i) for r, i in enumerate(undated)]
+    return [i for _k, _u, i in sorted(keyed)]
+
+
 def to_reps(arts: list[EvalArticle], vectors: list[Vectors]) -> list[ArticleRep]:
     return [
         ArticleRep(id=a.id, dense=v.dense, title_dense=v.title_dense, terms=v.terms,
@@ -117,19 +136,51 @@ def cluster_reps(reps: list[ArticleRep], order: list[int], model: PairModel,
     return predicted, engine
 
 
+def size_share(labels: Iterable[str], size: int = 3) -> float:
+    """Share of the clusters in ``labels`` (one label per item) with exactly ``size``
+    items."""
+    sizes = Counter(labels).values()
+    return sum(1 for n in sizes if n == size) / len(sizes) if sizes else 0.0
+
+
 def evaluate_file(path: Path, *, vectorizer: Vectorizer, model: PairModel | None = None,
                   config: EngineConfig | None = None) -> EvalResult:
-    arts = load_jsonl(path)
+    return evaluate_files([path], vectorizer=vectorizer, model=model, config=config)
+
+
+def evaluate_files(paths: list[Path], *, vectorizer: Vectorizer,
+                   model: PairModel | None = None,
+                   config: EngineConfig | None = None) -> EvalResult:
+    """The production engine over one file, or over several as one mixed stream."""
+    arts: list[EvalArticle] = []
+    files: list[int] = []
+    seen: set[str] = set()
+    for f, path in enumerate(paths):
+        for a in load_jsonl(path):
+            if a.id in seen:
+                raise EvalInputError(f"{path}: id {a.id!r} is in an earlier file too")
+            seen.add(a.id)
+            arts.append(a)
+            files.append(f)
     model = model or PairModel.load()
     t0 = time.perf_counter()
     vectors = vectorizer.vectorize([(a.title, a.text) for a in arts])
     t1 = time.perf_counter()
     reps = to_reps(arts, vectors)
-    predicted, engine = cluster_reps(reps, processing_order(arts), model, config)
+    order = processing_order(arts) if len(paths) == 1 else mixed_order(arts, files)
+    predicted, engine = cluster_reps(reps, order, model, config)
     t2 = time.perf_counter()
     gold = {a.id: a.story for a in arts}
+    per_file = {}
+    if len(paths) > 1:
+        for f, path in enumerate(paths):
+            sub = {a.id: a.story for a, g in zip(arts, files, strict=True) if g == f}
+            per_file[str(path)] = bcubed(predicted, sub)["f1"]
     return EvalResult(
         predicted=predicted, gold=gold, bcubed=bcubed(predicted, gold),
         pairwise=pairwise(predicted, gold), counts=cluster_counts(predicted, gold),
         seconds_vectorize=t1 - t0, seconds_cluster=t2 - t1,
+        extra={"share_of_3_predicted": size_share(predicted.values()),
+               "share_of_3_gold": size_share(gold.values())},
+        per_file=per_file,
     )
