@@ -179,6 +179,16 @@ class Pipeline:
         with self.engine.connect() as conn:
             return pending_count(conn)
 
+    def cluster_pending(self) -> bool:
+        """Whether clustering has work: articles in no story, or stories whose storyline
+        and sub-stories an interrupted run did not refresh."""
+        from storyline.cluster.service import links_pending
+
+        if self.pending_articles():
+            return True
+        with self.engine.connect() as conn:
+            return links_pending(conn)
+
     def stale_stories(self, *, everything: bool = False) -> list[int]:
         """Stories whose summary (and stored page) is missing or older than their members."""
         from storyline.write.service import stale_stories
@@ -223,7 +233,7 @@ class Pipeline:
         """Cluster the articles in no story, then rewrite the stale stories, whoever left
         them; a stage with nothing to do loads no model."""
         done = Pending()
-        if self.pending_articles():
+        if self.cluster_pending():
             done.cluster = self.cluster(cluster_progress)
         todo = self.stale_stories()
         if todo:

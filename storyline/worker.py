@@ -243,7 +243,7 @@ class Worker:
 
     def cluster(self, report: CycleReport) -> None:
         """Every article in no story, fetched by this cycle or left by an earlier run."""
-        if not self.pipeline.pending_articles():
+        if not self.pipeline.cluster_pending():
             return
         result = self.pipeline.cluster()
         report.clustered = result.articles

@@ -154,6 +154,34 @@ def test_a_worker_cycle_heals_what_a_killed_run_left(  # type: ignore[no-untyped
     assert (again.clustered, again.summaries_written) == (0, 0)
 
 
+def test_a_run_killed_before_storylines_are_linked_is_healed(  # type: ignore[no-untyped-def]
+        run: Cli, tmp_path: Path, engine: Engine, settings: Settings, models: Models) -> None:
+    """A kill after clustering committed its batches but before the storyline refresh
+    leaves no article pending; the next run still links the stories."""
+    from sqlalchemy import select
+
+    from storyline.storage import engine_state
+    from storyline.storage.schema import stories
+
+    import_seeds(run, tmp_path)
+    pipeline = Pipeline(settings, engine, models=models)
+    report = pipeline.clusterer.run()  # the batches, without the refresh that follows
+    assert report.articles == 6 and len(report.touched_stories) == 2
+    with engine.connect() as conn:
+        assert engine_state.pending_links(conn) == report.touched_stories
+        assert [r.storyline_id for r in conn.execute(select(stories.c.storyline_id))] \
+            == [None, None]
+    assert pipeline.pending_articles() == 0 and pipeline.cluster_pending()
+
+    done = Pipeline(settings, engine, models=models).finish_pending()
+    assert done.cluster is not None and done.cluster.articles == 0
+    with engine.connect() as conn:
+        assert engine_state.pending_links(conn) == set()
+        linked = [r.storyline_id for r in conn.execute(select(stories.c.storyline_id))]
+    assert None not in linked and len(set(linked)) == 1  # Abu Dhabi and Geneva: one line
+    assert not Pipeline(settings, engine, models=models).cluster_pending()
+
+
 def test_a_worker_on_a_live_feed_shares_its_models(  # type: ignore[no-untyped-def]
         engine: Engine, settings: Settings, models: Models,
         http_server: LocalHTTPServer) -> None:

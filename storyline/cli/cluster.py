@@ -92,7 +92,7 @@ def finish_pending(app: AppContext) -> None:
     stories, whatever run left them (one line per stage that had work)."""
     pipeline = app.pipeline
     pipeline.writer  # noqa: B018 - a misconfigured writer is an error before any work
-    if pipeline.pending_articles():
+    if pipeline.cluster_pending():
         click.echo(run_cluster(app))
     todo = pipeline.stale_stories()
     if todo:

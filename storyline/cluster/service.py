@@ -266,6 +266,7 @@ class ClusterService:
                 continue
             story_store.move_members(conn, sid, [m for m in state.members if isinstance(m, int)])
             report.touched_stories.add(sid)
+        engine_state.add_pending_links(conn, {sid for sid in touched if sid in engine.stories})
         save_term_stats(conn, engine.stats)
         engine.forget_expired()
 
@@ -274,17 +275,25 @@ def run_clustering(db: Engine, settings: Settings, *,
                    progress: Callable[[int, int], None] | None = None,
                    service: ClusterService | None = None) -> ClusterReport:
     """Cluster every unassigned article, then refresh storylines and sub-stories of the
-    stories that changed."""
+    stories that changed (and of those an interrupted run changed without refreshing)."""
     from storyline.cluster.storylines import update_storylines
     from storyline.cluster.substories import update_substories
 
     service = service or ClusterService(db, settings, vectorizer=Vectorizer(
         Embedder(backend=settings.embed_backend)))
     report = service.run(progress)
-    if report.touched_stories:
-        with db.begin() as conn:
-            live = story_store.active_article_counts(conn, sorted(report.touched_stories))
+    with db.begin() as conn:
+        touched = report.touched_stories | engine_state.pending_links(conn)
+        if touched:
+            live = story_store.active_article_counts(conn, sorted(touched))
             update_storylines(conn, set(live), settings.storyline_window_days)
             for sid in live:
                 update_substories(conn, sid)
+            engine_state.clear_pending_links(conn)
     return report
+
+
+def links_pending(conn: Connection) -> bool:
+    """Whether stories still wait for their storyline and sub-stories (a run was
+    interrupted between storing its assignments and refreshing them)."""
+    return bool(engine_state.pending_links(conn))

@@ -18,3 +18,25 @@ def put(conn: Connection, key: str, value: str) -> None:
         conn.execute(update(engine_state).where(engine_state.c.key == key).values(value=value))
     else:
         conn.execute(insert(engine_state).values(key=key, value=value))
+
+
+# Stories whose storyline and sub-stories are still to be refreshed: recorded in the
+# transaction that stores a clustering batch, cleared in the one that refreshes them, so
+# a run killed in between leaves the refresh to the next run instead of skipping it.
+LINKS_PENDING = "links_pending"
+
+
+def pending_links(conn: Connection) -> set[int]:
+    value = get(conn, LINKS_PENDING)
+    return {int(x) for x in value.split(",") if x} if value else set()
+
+
+def add_pending_links(conn: Connection, story_ids: set[int]) -> None:
+    if story_ids:
+        ids = pending_links(conn) | story_ids
+        put(conn, LINKS_PENDING, ",".join(str(i) for i in sorted(ids)))
+
+
+def clear_pending_links(conn: Connection) -> None:
+    if get(conn, LINKS_PENDING):
+        put(conn, LINKS_PENDING, "")
