@@ -32,13 +32,13 @@ test: install lint test-sqlite test-postgresql
 
 ## The SQLite suite without the slow tests (quality gates, long end-to-end runs).
 test-fast: install
-	$(BIN)/python -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 test-sqlite: install
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal $(PYTEST_ARGS)
 
 test-postgresql: install
-	$(BIN)/python -m pytest -q -n 2 --backend postgresql $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal --backend postgresql $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check storyline tests bench tools

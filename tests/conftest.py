@@ -16,6 +16,20 @@ from tests.helpers import MISSING_SHARED, SHARED, Cli, require_shared, shared_pr
 
 pytest_plugins = ["tests.fixtures_http"]
 
+
+def _one_core_per_worker() -> None:
+    """Under pytest-xdist, each worker keeps to one core: the encoder (and spaCy, torch,
+    ONNX Runtime, and the subprocesses a test starts) then run one thread per worker
+    instead of one per core in every worker, which oversubscribed the machine."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
+_one_core_per_worker()
+
 # Fixtures that make a test a database test (the PostgreSQL run runs only these).
 DB_FIXTURES = {"db_url", "engine", "cli"}
 
@@ -60,6 +74,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The long tests (marked slow) start first, so the short ones fill in beside them
+    # instead of one worker finishing a long test alone at the end of the run.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if config.getoption("--backend") != "postgresql":
         return
     keep, drop = [], []

@@ -183,6 +183,7 @@ def assert_no_leftovers(pgid: int) -> None:
     assert not group_members(pgid), f"left running: {group_members(pgid)}"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killed_runs_heal_on_the_next_fetch(tmp_path: Path,
                                             http_server: LocalHTTPServer) -> None:

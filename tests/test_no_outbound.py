@@ -150,6 +150,7 @@ def _serve(env: dict[str, str]) -> list[int]:
             proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.needs_shared
 def test_no_connection_leaves_the_machine(recorder: Recorder, tmp_path: Path) -> None:
     env = _child_env(recorder, tmp_path)
