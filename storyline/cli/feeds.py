@@ -16,18 +16,9 @@ from storyline.cli.common import (
     pass_app,
     stdout,
 )
-from storyline.fetch import urls
-from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.ingest import subscriptions
 from storyline.storage import sources as source_store
 from storyline.storage.sources import Source
-
-
-def check_feed_url(url: str, allow_private: bool) -> str:
-    """:func:`storyline.fetch.urls.check_feed_url` with its refusal as a user error."""
-    try:
-        return urls.check_feed_url(url, allow_private)
-    except urls.FeedURLError as exc:
-        raise UserError(str(exc)) from None
 
 
 def _resolve(conn, ref: str) -> Source:  # type: ignore[no-untyped-def]
@@ -50,14 +41,14 @@ def feeds() -> None:
 @pass_app
 def feeds_add(app: AppContext, urls: tuple[str, ...]) -> None:
     """Subscribe to one or more feeds (RSS, Atom or JSON Feed URLs)."""
-    now = datetime.now(UTC)
-    allow = app.settings.allow_private_feeds
-    checked = [check_feed_url(u, allow) for u in urls]
-    with app.engine.begin() as conn:
-        for url in checked:
-            src, created = source_store.add(conn, url, now)
-            verb = "Added" if created else "Already subscribed:"
-            click.echo(f"{verb} feed {src.id}: {url}")
+    try:
+        added = subscriptions.subscribe(app.engine, list(urls),
+                                        allow_private=app.settings.allow_private_feeds)
+    except subscriptions.FeedURLError as exc:
+        raise UserError(str(exc)) from None
+    for src, created in added:
+        verb = "Added" if created else "Already subscribed:"
+        click.echo(f"{verb} feed {src.id}: {src.url}")
     click.echo("Run `storyline fetch` to read them.")
 
 
@@ -67,28 +58,13 @@ def feeds_add(app: AppContext, urls: tuple[str, ...]) -> None:
 def feeds_import(app: AppContext, file: Path) -> None:
     """Subscribe to every feed in an OPML file (folders included)."""
     try:
-        outlines = parse_opml(file.read_bytes())
-    except OPMLError as exc:
+        result = subscriptions.import_opml(app.engine, file.read_bytes(),
+                                           allow_private=app.settings.allow_private_feeds)
+    except subscriptions.OPMLError as exc:
         raise UserError(f"{file}: {exc}") from None
-    if not outlines:
-        raise UserError(f"{file}: no feeds (no <outline xmlUrl=…>) in this OPML file")
-    now = datetime.now(UTC)
-    added = existing = 0
-    problems: list[str] = []
-    with app.engine.begin() as conn:
-        for o in outlines:
-            try:
-                url = check_feed_url(o.url, app.settings.allow_private_feeds)
-            except UserError as exc:
-                problems.append(str(exc))
-                continue
-            _, created = source_store.add(conn, url, now, title=o.title, site_url=o.site_url)
-            added += created
-            existing += not created
-    for line in problems:
+    for line in result.skipped:
         click.echo(f"skipped: {line}", err=True)
-    click.echo(f"Imported {added} new feeds from {file} ({existing} already there, "
-               f"{len(problems)} skipped).")
+    click.echo(f"Imported {result.line()} from {file}.")
 
 
 @feeds.command("export")
@@ -97,12 +73,10 @@ def feeds_import(app: AppContext, file: Path) -> None:
 @pass_app
 def feeds_export(app: AppContext, output: Path | None) -> None:
     """Write all feeds as OPML 2.0."""
-    with app.engine.connect() as conn:
-        rows = source_store.list_all(conn)
-    doc = write_opml([Outline(s.url, s.site_name or s.title, s.site_url) for s in rows])
+    doc, count = subscriptions.export_opml(app.engine)
     if output:
         output.write_text(doc, encoding="utf-8")
-        click.echo(f"Wrote {len(rows)} feeds to {output}.")
+        click.echo(f"Wrote {count} feeds to {output}.")
     else:
         click.echo(doc, nl=False)
 

@@ -4,8 +4,6 @@ the ``/api/feeds`` endpoints."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
@@ -13,8 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from storyline.fetch.urls import FeedURLError, check_feed_url
-from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.ingest import subscriptions
 from storyline.settings import Settings
 from storyline.storage import sources as source_store
 from storyline.web import queries
@@ -40,46 +37,23 @@ def add_feed(engine: Engine, settings: Settings, url: str) -> tuple[source_store
     if not url.strip():
         raise WriteRefused(400, "give the feed's URL")
     try:
-        checked = check_feed_url(url, settings.allow_private_feeds)
-    except FeedURLError as exc:
+        (added,) = subscriptions.subscribe(engine, [url],
+                                           allow_private=settings.allow_private_feeds)
+    except subscriptions.FeedURLError as exc:
         raise WriteRefused(400, str(exc)) from None
-    with engine.begin() as conn:
-        return source_store.add(conn, checked, datetime.now(UTC))
+    return added
 
 
-@dataclass
-class ImportResult:
-    added: int = 0
-    existing: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-    def message(self) -> str:
-        text = (f"Imported {self.added} new feeds ({self.existing} already there, "
-                f"{len(self.skipped)} skipped).")
-        return text + "".join(f" Skipped: {s}." for s in self.skipped[:10])
-
-
-def import_opml(engine: Engine, settings: Settings, data: bytes) -> ImportResult:
+def import_opml(engine: Engine, settings: Settings, data: bytes) -> subscriptions.OPMLImport:
     try:
-        outlines = parse_opml(data)
-    except OPMLError as exc:
+        return subscriptions.import_opml(engine, data,
+                                         allow_private=settings.allow_private_feeds)
+    except subscriptions.OPMLError as exc:
         raise WriteRefused(400, f"not a usable OPML file: {exc}") from None
-    if not outlines:
-        raise WriteRefused(400, "no feeds (no <outline xmlUrl=…>) in this OPML file")
-    result = ImportResult()
-    checked: list[tuple[str, Outline]] = []
-    for o in outlines:
-        try:
-            checked.append((check_feed_url(o.url, settings.allow_private_feeds), o))
-        except FeedURLError as exc:
-            result.skipped.append(str(exc))
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        for url, o in checked:
-            _, created = source_store.add(conn, url, now, title=o.title, site_url=o.site_url)
-            result.added += created
-            result.existing += not created
-    return result
+
+
+def import_message(result: subscriptions.OPMLImport) -> str:
+    return f"Imported {result.line()}." + "".join(f" Skipped: {s}." for s in result.skipped[:10])
 
 
 def remove_feed(engine: Engine, feed_id: int) -> bool:
@@ -88,9 +62,7 @@ def remove_feed(engine: Engine, feed_id: int) -> bool:
 
 
 def export_opml(engine: Engine) -> str:
-    with engine.connect() as conn:
-        rows = source_store.list_all(conn)
-    return write_opml([Outline(s.url, s.site_name or s.title, s.site_url) for s in rows])
+    return subscriptions.export_opml(engine)[0]
 
 
 # --- the page ----------------------------------------------------------------------------
@@ -159,7 +131,7 @@ async def feeds_import(request: Request, file: Annotated[UploadFile, File()],
     except WriteRefused as exc:
         return await feeds_response(request, message=exc.message, error=True,
                                     status=exc.status)
-    return await feeds_response(request, message=result.message())
+    return await feeds_response(request, message=import_message(result))
 
 
 @router.post("/feeds/{feed_id}/remove", response_class=HTMLResponse)

@@ -1,0 +1,73 @@
+"""Subscribing to feeds, one at a time or from an OPML file, and exporting them: the one
+implementation behind `storyline feeds add/import/export` and the web's Feeds page and
+``/api/feeds``. Every URL is checked (http(s), public address unless
+``allow_private_feeds``) before it is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from storyline.fetch.urls import FeedURLError, check_feed_url
+from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.storage import sources as source_store
+from storyline.storage.sources import Source
+
+__all__ = ["FeedURLError", "OPMLError", "OPMLImport", "export_opml", "import_opml",
+           "subscribe"]
+
+
+def subscribe(engine: Engine, urls: list[str], *, allow_private: bool
+              ) -> list[tuple[Source, bool]]:
+    """Subscribe to each of ``urls`` in one transaction: (feed, newly added) per URL.
+    Raises :class:`FeedURLError` (nothing stored) when any URL is refused."""
+    checked = [check_feed_url(url, allow_private) for url in urls]
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        return [source_store.add(conn, url, now) for url in checked]
+
+
+@dataclass
+class OPMLImport:
+    """What importing an OPML file did; ``skipped`` holds one reason per refused URL."""
+
+    added: int = 0
+    existing: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"{self.added} new feeds ({self.existing} already there, "
+                f"{len(self.skipped)} skipped)")
+
+
+def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImport:
+    """Subscribe to every feed of an OPML document (folders included). Raises
+    :class:`OPMLError` when the document is unusable or lists no feed; a refused URL is
+    skipped with its reason and the rest are stored."""
+    outlines = parse_opml(data)
+    if not outlines:
+        raise OPMLError("no feeds (no <outline xmlUrl=…>) in this OPML file")
+    result = OPMLImport()
+    checked: list[tuple[str, Outline]] = []
+    for o in outlines:
+        try:
+            checked.append((check_feed_url(o.url, allow_private), o))
+        except FeedURLError as exc:
+            result.skipped.append(str(exc))
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for url, o in checked:
+            _, created = source_store.add(conn, url, now, title=o.title, site_url=o.site_url)
+            result.added += created
+            result.existing += not created
+    return result
+
+
+def export_opml(engine: Engine) -> tuple[str, int]:
+    """Every feed as an OPML 2.0 document, and how many there are."""
+    with engine.connect() as conn:
+        rows = source_store.list_all(conn)
+    outlines = [Outline(s.url, s.site_name or s.title, s.site_url) for s in rows]
+    return write_opml(outlines), len(rows)
