@@ -1,4 +1,4 @@
-"""`storyline eval …`: measure the fuzzy stages on labelled data."""
+"""`storyline eval …`: measure the fuzzy stages on labelled data and the written pages."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from pathlib import Path
 
 import click
 
-from storyline.cli.common import AppContext, UserError, pass_app
+from storyline.cli.common import AppContext, UserError, dumps, pass_app
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate clustering quality on labelled JSONL files."""
+    """Measure clustering, summaries and the written story pages.
+
+    `cluster` and `summarize` score labelled JSONL files; `pages` scores the pages
+    written in the database."""
 
 
 @eval_group.command("cluster")
@@ -119,6 +122,70 @@ def eval_summarize(summaries: Path, articles: Path, out: Path | None,
                f"{b['rouge2']:.1f}  ROUGE-L {b['rougeL']:.1f}")
     click.echo(f"  central title (headline)  ROUGE-1 {t['rouge1']:.1f}  ROUGE-2 "
                f"{t['rouge2']:.1f}  ROUGE-L {t['rougeL']:.1f}")
+
+
+@eval_group.command("pages")
+@click.option("--min-articles", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Only stories of at least N articles.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object: {pages: [per-page counts], totals}.")
+@pass_app
+def eval_pages(app: AppContext, min_articles: int, as_json: bool) -> None:
+    """Count what a reader would trip over on every written story page, and in total.
+
+    Per page (pages without summary sentences are skipped):
+
+    \b
+    repeats             pairs of summary sentences with MiniLM cosine >= 0.80,
+                        or sharing >= 60% of the shorter one's content words
+    furniture           summary sentences that are site boilerplate (bylines,
+                        "posted in", subscribe prompts, photo credits...)
+    off-story           summary sentences with cosine < 0.25 to the headline
+                        + the sentences' centroid
+    short titles        section titles of at most 2 words
+    timeline dupes      timeline entries with cosine >= 0.80 to an earlier one
+    timeline furniture  timeline entries that are boilerplate
+    outlets/sentence    distinct outlets among a sentence's citations (mean)
+
+    Plain output lists pages worst first (repeats + 2 x furniture + off-story),
+    then the totals. Vectors come from the fp32 MiniLM encoder whatever
+    embed_backend says; docs/summary.md ("Measuring pages") has the definitions.
+    """
+    from storyline.evaluate.pages import METRIC_BACKEND, score_database
+
+    encoder = app.pipeline.models.encoder(METRIC_BACKEND)
+    report = score_database(app.engine, encoder, min_articles=min_articles)
+    totals = report.totals()
+    if as_json:
+        click.echo(dumps({"pages": [p.to_dict() for p in report.worst_first()],
+                          "totals": totals}))
+        return
+    if not report.pages:
+        click.echo("No written story pages: import or fetch articles, then `storyline write`.")
+        return
+    for p in report.worst_first():
+        click.echo(f"story {p.story_id}: repeats {p.repeated_pairs}, furniture "
+                   f"{p.furniture}, off-story {p.off_story} of {p.sentences} sentences; "
+                   f"short titles {p.short_titles}/{p.titles}; timeline dupes "
+                   f"{p.timeline_dupes}, furniture {p.timeline_furniture} of {p.timeline}; "
+                   f"outlets/sentence {p.outlets_per_sentence:.2f}  {p.headline}")
+    t = totals
+    n = max(1, t["pages"])
+    sents = max(1, t["sentences"])
+    click.echo("")
+    click.echo(f"pages {t['pages']}, summary sentences {t['sentences']} "
+               f"({t['sentences'] / n:.1f}/page)")
+    click.echo(f"repeated sentence pairs {t['repeated_pairs']} ({t['repeats_per_page']:.2f}"
+               f"/page; pages with any: {t['pages_with_repeats']} = "
+               f"{100 * t['pages_with_repeats'] / n:.0f}%)")
+    click.echo(f"furniture sentences {t['furniture']} ({100 * t['furniture'] / sents:.1f}% "
+               f"of sentences)")
+    click.echo(f"off-story sentences {t['off_story']} ({100 * t['off_story'] / sents:.1f}%)")
+    click.echo(f"section titles {t['titles']}, of <= 2 words {t['short_titles']} "
+               f"({100 * t['short_title_share']:.0f}%)")
+    click.echo(f"timeline entries {t['timeline']} ({t['timeline'] / n:.1f}/page), "
+               f"near-duplicate {t['timeline_dupes']}, furniture {t['timeline_furniture']}")
+    click.echo(f"outlets cited per sentence {t['outlets_per_sentence']:.2f}")
 
 
 def register(main: click.Group) -> None:

@@ -54,6 +54,20 @@ def load_many(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {r.story_id: json.loads(r.summary) for r in conn.execute(_BY_STORY, {"ids": ids})}
 
 
+_WRITTEN = (select(story_summaries.c.story_id, story_summaries.c.summary)
+            .join(stories, stories.c.id == story_summaries.c.story_id)
+            .where(stories.c.status == "active",
+                   stories.c.article_count >= bindparam("min_articles"))
+            .order_by(story_summaries.c.story_id))
+
+
+def written(conn: Connection, *, min_articles: int = 1) -> list[tuple[int, dict[str, Any]]]:
+    """(story id, summary document) of every active story of at least ``min_articles``
+    articles that has a written summary, in story id order."""
+    return [(r.story_id, json.loads(r.summary))
+            for r in conn.execute(_WRITTEN, {"min_articles": min_articles})]
+
+
 # --- stored pages ----------------------------------------------------------------------
 
 # The story page from its stored rendering: the story row's live fields, its storyline,
