@@ -29,8 +29,11 @@ from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
 from storyline.text.lexicon import wordset
 from storyline.text.sentences import split_sentences
+from storyline.write.factgroups import Fact, content_words, group_facts, repeats
 from storyline.write.facts import external_links, find_conflicts
+from storyline.write.furniture import not_report
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
+from storyline.write.polarity import contradicts
 from storyline.write.schema import (
     Image,
     RelatedArticle,
@@ -41,7 +44,7 @@ from storyline.write.schema import (
     StorySummary,
     TimelineEntry,
 )
-from storyline.write.verify import Source, Verifier
+from storyline.write.verify import SAME_THING, Source, Verdict, Verifier
 
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 8, 60  # a summary sentence's length
 SECTION_MIN, SECTION_MAX = 2, 4
@@ -61,6 +64,9 @@ TITLE_WEIGHT = 0.3  # how much a sentence's likeness to the outlets' titles adds
 SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
 MIN_BUDGET = 40
+FACT_POOL = 60  # the strongest facts a page chooses from
+CORROBORATION = 0.35  # what reporting by every outlet (rather than one) adds to a fact
+TITLE_MIN_WORDS, TITLE_MAX_WORDS = 4, 12  # a section title cut from its lead sentence
 # Nouns that name nothing in particular: never a section title alone.
 _GENERIC_NOUNS = wordset("""behalf part parts number lot lots way ways time times thing things
 people person man men woman women child children group groups side sides office officials
@@ -104,6 +110,13 @@ _EVENT_NOUNS = re.compile(
     re.IGNORECASE)
 
 
+TIMELINE_REPEAT = 0.74  # two timeline entries this alike tell one event
+
+
+def _timeline_key(e: TimelineEntry) -> tuple[date, bool, bool]:
+    return (e.date, e.precision != "year", e.precision != "month")
+
+
 # (date, precision, source index) -> the source's passages that mention that date
 _Evidence = dict[tuple[date, str, int], list[str]]
 
@@ -144,6 +157,40 @@ def _usable(sentence: str) -> bool:
     if (sentence.count("\"") % 2) or (sentence.count("“") != sentence.count("”")):
         return False
     return bool(re.search(r"[.!\"”’)…]$", sentence))
+
+
+def _completeness(sentence: str) -> float:
+    """A little for a self-contained sentence of substance: names and figures, a
+    length a reader takes in at once (15–35 words)."""
+    n = len(sentence.split())
+    names = len(_NAME.findall(sentence)) + len(re.findall(r"\d", sentence)) // 2
+    return 0.01 * min(names, 4) + (0.02 if 15 <= n <= 35 else 0.0)
+
+
+# Where a lead sentence's main clause ends: a clause break, a reporting tail.
+_CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
+                         r"because|as|when|according|amid|but|although|though|since)\s)")
+
+
+def _main_clause(sentence: str) -> str | None:
+    """The sentence's opening clause as a title ("Moviemaker Gary Ross Has Reportedly
+    Pulled Out of Negotiations"), 4–12 words, when it has a lower-case word (a verb
+    or relation, not a bare name) and ends on a content word."""
+    text = sentence.strip().strip("\"“”'‘’")
+    m = _CLAUSE_END.search(text)
+    clause = text[: m.start()] if m and m.start() > 0 else text
+    words = clause.rstrip(".!…\"”’ ").split()
+    small = {"and", "of", "the", "in", "on", "for", "to", "a", "an", "at", "with", "by",
+             "from", "that", "as", "its", "his", "her", "their", "is", "was"}
+    while words and words[-1].lower() in small:
+        words.pop()
+    if not TITLE_MIN_WORDS <= len(words) <= TITLE_MAX_WORDS:
+        return None
+    if not any(w[:1].islower() and w.lower() not in small for w in words[1:]):
+        return None
+    if any(q in clause for q in "\"“”"):
+        return None
+    return _title_case(" ".join(words))
 
 
 def _title_case(phrase: str) -> str:
@@ -218,8 +265,11 @@ class ExtractiveWriter:
         # A big story's candidates come from each article's first sentences (news puts
         # the substance first): the cost stays bounded as the story grows.
         per_article = max(MIN_PER_ARTICLE, CANDIDATE_CAP // max(len(originals), 1))
+        # Titles set as text are no sentences (a first line taken as a title is one).
+        titles = [a.title for a in articles if a.title and not a.title_inferred]
         cands = [_Cand(i + 1, s, k) for i, a in enumerate(originals)
-                 for k, s in enumerate(_sentences(a)[:per_article]) if _usable(s)]
+                 for k, s in enumerate(_sentences(a)[:per_article])
+                 if _usable(s) and not_report(s, titles) is None]
         outlets = sorted({a.outlet for a in articles if a.outlet})
         updated = max((a.published for a in articles if a.published), default=None)
         summary = StorySummary(
@@ -231,7 +281,8 @@ class ExtractiveWriter:
             vecs = self.embedder.encode([c.text for c in cands])
             summary.sections = self._sections(cands, vecs, originals, summary)
             summary.conflicts = find_conflicts([(c.source, c.text) for c in cands], vecs)
-        summary.timeline = self._verified_timeline(*self._timeline(originals), originals)
+        summary.timeline = self.merge_timeline(
+            [], self._verified_timeline(*self._timeline(originals), originals))
         index = {a.id: i + 1 for i, a in enumerate(originals)}
         summary.related = [
             RelatedArticle(a.id, a.outlet, a.title, a.url, a.published, index.get(a.id),
@@ -285,69 +336,83 @@ class ExtractiveWriter:
 
     def _sections(self, cands: list[_Cand], vecs: np.ndarray, originals: list[StoryArticle],
                   summary: StorySummary) -> list[Section]:
-        score = self._centrality(cands, vecs)  # ranks sub-topics
-        # Within a section, sentences that say what the titles say come first.
+        score = self._centrality(cands, vecs)  # ranks facts
+        # Within a fact and a section, sentences that say what the titles say come first.
         pick = score + TITLE_WEIGHT * self._about_titles(cands, originals)
-        pool = list(np.argsort(-score)[: min(len(cands), 60)])
+        facts = self._facts(cands, vecs, score, pick, originals)
+        pool = sorted(range(len(facts)), key=lambda k: -facts[k].weight)[:FACT_POOL]
+        reps = np.asarray([vecs[facts[k].rep] for k in pool])
         if len(pool) >= 2:
             labels = AgglomerativeClustering(
                 n_clusters=None, distance_threshold=GROUP_CUT, metric="cosine",
-                linkage="average").fit_predict(vecs[pool])
+                linkage="average").fit_predict(reps)
         else:
             labels = np.zeros(len(pool), dtype=int)
         groups: dict[int, list[int]] = {}
-        for idx, lab in zip(pool, labels, strict=True):
-            groups.setdefault(int(lab), []).append(int(idx))
-        ranked = self._rank_groups(list(groups.values()), cands, vecs, score, originals)
+        for k, lab in zip(pool, labels, strict=True):
+            groups.setdefault(int(lab), []).append(k)
+        ranked = self._rank_groups(list(groups.values()), facts, vecs)
         n_sections = MAX_SECTIONS if len(originals) >= 3 else 3 if len(originals) == 2 else 2
         material = sum(len(c.text.split()) for c in cands)
         if material < SMALL_STORY_WORDS:
-            # Little to summarise (a few leads): one section of the most central,
-            # non-redundant sentences within a budget proportional to the material.
-            ranked = [sorted(pool, key=lambda i: -score[i])]
+            # Little to summarise (a few leads): one section of the strongest facts
+            # within a budget proportional to the material.
+            ranked = [pool]
             n_sections = 1
         budget = max(MIN_BUDGET, int(BUDGET_SHARE * material))
+        words = [content_words(c.text) for c in cands]
+        names = {i: set(_NAME.findall(cands[i].text)) for i in range(len(cands))}
 
-        chosen_all: list[int] = []
+        chosen: list[int] = []  # shown sentences (candidate indices)
         drafts: list[tuple[list[int], list[list[int]]]] = []
-        names = {i: set(_NAME.findall(cands[i].text)) for g in ranked for i in g}
         named: set[str] = set()
         for group in ranked:
             if len(drafts) == n_sections:
                 break
             picked: list[int] = []
-            used = sum(len(cands[j].text.split()) for j in chosen_all)
-            left = [i for i in group if not any(float(vecs[i] @ vecs[j]) >= REDUNDANT_COSINE
-                                                for j in chosen_all)]
+            used = sum(len(cands[j].text.split()) for j in chosen)
+
+            def fresh(k: int, shown: list[int]) -> bool:  # no fact on the page says it
+                i = facts[k].rep
+                return not any(repeats(float(vecs[i] @ vecs[j]), words[i], words[j])
+                               for j in shown)
+
+            left = [k for k in group if fresh(k, chosen)]
+            # A section never leads with background or a superseded report.
+            left.sort(key=lambda k: (facts[k].background or facts[k].superseded,
+                                     -facts[k].weight))
             while left and len(picked) < SECTION_MAX:
-                # Central, and bringing names the summary has not given yet (who else
-                # took part) rather than a third wording of the same claim.
                 bonus = NAME_BONUS if picked else 0.0
-                values = {i: float(pick[i]) + bonus * min(len(names[i] - named), 2)
-                          for i in left}
-                idx = max(left, key=values.__getitem__)
-                left = [i for i in left if i != idx
-                        and float(vecs[i] @ vecs[idx]) < REDUNDANT_COSINE]
-                words = len(cands[idx].text.split())
-                if picked and used + words > budget and len(picked) >= SECTION_MIN:
+                k = left[0] if not picked else max(
+                    left, key=lambda k: facts[k].weight + float(pick[facts[k].rep]) * 0.5
+                    + bonus * min(len(names[facts[k].rep] - named), 2))
+                left.remove(k)
+                i = facts[k].rep
+                n_words = len(cands[i].text.split())
+                if picked and used + n_words > budget and len(picked) >= SECTION_MIN:
                     break
-                picked.append(idx)
-                named |= names[idx]
-                used += words
+                picked.append(i)
+                named |= names[i]
+                used += n_words
+                left = [m for m in left if fresh(m, chosen + picked)]
             if len(picked) < (1 if n_sections == 1 else SECTION_MIN):
                 continue
-            # The section's strongest sentence leads (inverted pyramid); the others
-            # follow in source order, so one outlet's sentences keep their sequence.
-            picked = picked[:1] + sorted(picked[1:],
-                                         key=lambda i: (cands[i].source, cands[i].position))
-            cites = [self._citations(i, cands, vecs) for i in picked]
+            # The section's strongest fact leads (inverted pyramid); the others follow
+            # in source order, a report a newer one contradicts after it (the story
+            # moved on: the development first).
+            stale = {facts[k].rep for k in group if facts[k].superseded}
+            picked = picked[:1] + sorted(picked[1:], key=lambda i: (
+                i in stale, cands[i].source, cands[i].position))
+            by_rep = {facts[k].rep: facts[k] for k in group}
+            cites = [sorted(set(self._citations(i, cands, vecs)) | by_rep[i].sources)
+                     for i in picked]
             drafts.append((picked, cites))
-            chosen_all.extend(picked)
+            chosen.extend(picked)
 
         verify_sources = [Source(i + 1, a.text, a.published) for i, a in enumerate(originals)]
         flat = [(cands[i].text, c) for picked, cites in drafts for i, c in
                 zip(picked, cites, strict=True)]
-        verdicts = self.verifier.check_many(flat, verify_sources) if flat else []
+        verdicts = self._confirm(flat, verify_sources)
         summary.checked_sentences = len(verdicts)
         sections: list[Section] = []
         tagged = self.tagger.tag([cands[i].text for picked, _c in drafts for i in picked])
@@ -372,25 +437,129 @@ class ExtractiveWriter:
             summary.supported_sentences += len(sentences)
             if len(sentences) >= SECTION_MIN or (len(drafts) == 1 and sentences):
                 kept.append((picked, sentences))
-        # A section is titled by its lead sentence trimmed to a headline, else by its
-        # key phrases.
-        heads = self.tagger.headlines([sentences[0].text for _p, sentences in kept])
-        for (picked, sentences), head in zip(kept, heads, strict=True):
-            title = self._section_title(picked, phrases, groups_with, len(drafts), sections,
-                                        head)
+        # A section is titled by one of its sentences trimmed to a headline (its lead
+        # first), else its lead's main clause, else its key phrases.
+        heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
+        at = 0
+        for picked, sentences in kept:
+            mine = heads[at: at + len(sentences)]
+            at += len(sentences)
+            title = self._headline_title(mine, sentences, sections, summary.headline)
+            if title is None:
+                title = self._section_title(picked, phrases, groups_with, len(drafts),
+                                            sections)
             sections.append(Section(title, sentences))
         return sections
 
+    def _facts(self, cands: list[_Cand], vecs: np.ndarray, score: np.ndarray,
+               pick: np.ndarray, originals: list[StoryArticle]) -> list[Fact]:
+        """The story's facts, each weighed by corroboration (distinct outlets that
+        report it) first, then centrality and position; background facts (about dates
+        long before the story) and reports a newer one contradicts weigh less."""
+        order = [int(i) for i in np.argsort(-pick, kind="stable")]
+        facts = group_facts([c.text for c in cands], [c.source for c in cands], vecs, order,
+                            contradict=contradicts)
+
+        def outlet(src: int) -> str:
+            return originals[src - 1].outlet or f"#{src}"
+
+        n_outlets = len({outlet(c.source) for c in cands})
+        for f in facts:
+            f.rep = max(f.members, key=lambda i: float(pick[i]) + _completeness(cands[i].text))
+            times = [originals[s - 1].published for s in f.sources]
+            f.earliest = min((t for t in times if t is not None), default=None)
+            f.background = self._is_background(cands[f.rep], originals)
+            corroboration = (len({outlet(s) for s in f.sources}) - 1) / max(n_outlets - 1, 1)
+            f.weight = float(max(score[i] for i in f.members)) + CORROBORATION * corroboration
+            if f.background:
+                f.weight *= 0.5
+        # A development: of two facts that say opposite things, the older report is
+        # superseded by the newer.
+        top = sorted(facts, key=lambda f: -f.weight)[:FACT_POOL]
+        for a in top:
+            for b in top:
+                if a is b or a.earliest is None or b.earliest is None or \
+                        b.earliest.date() <= a.earliest.date():
+                    continue
+                if float(vecs[a.rep] @ vecs[b.rep]) >= SAME_THING and \
+                        contradicts(cands[a.rep].text, cands[b.rep].text):
+                    a.superseded = True
+                    a.weight *= 0.7
+                    break
+        return facts
+
     @staticmethod
-    def _rank_groups(groups: list[list[int]], cands: list[_Cand], vecs: np.ndarray,
-                     score: np.ndarray, originals: list[StoryArticle]) -> list[list[int]]:
-        """Sub-topics in the order sections should take them: told by many outlets in
-        many sentences, not background (sentences about dates long before the story,
-        which the timeline carries), and unlike the sub-topics already taken (maximal
-        marginal relevance over group centroids). Two small groups about one theme
-        ("territory" and "security guarantees") become one."""
+    def _is_background(cand: _Cand, originals: list[StoryArticle]) -> bool:
+        published = originals[cand.source - 1].published
+        if published is None:
+            return False
+        return any((published.date() - m.date).days > BACKGROUND_DAYS
+                   for m in resolve_mentions(cand.text, published))
+
+    def _confirm(self, flat: list[tuple[str, list[int]]], sources: list[Source]
+                 ) -> list[Verdict]:
+        """Each sentence cited by every one of its candidate sources that supports it
+        alone; a sentence no single candidate supports is checked against them
+        together (and re-cited if others support it)."""
+        if not flat:
+            return []
+        singles = [(text, [c]) for text, cites in flat for c in cites]
+        alone = self.verifier.check_many(singles, sources, recite=False)
+        out: list[Verdict] = []
+        k = 0
+        need: list[int] = []
+        for n, (_text, cites) in enumerate(flat):
+            mine = alone[k: k + len(cites)]
+            k += len(cites)
+            ok = [v for v in mine if v.supported]
+            if ok:
+                best = max(ok, key=lambda v: v.similarity)
+                out.append(Verdict(True, sorted(c for v in ok for c in v.citations),
+                                   best.best_source_sentence, best.similarity))
+            else:
+                out.append(mine[0])
+                need.append(n)
+        if need:
+            again = self.verifier.check_many([flat[n] for n in need], sources)
+            for n, v in zip(need, again, strict=True):
+                out[n] = v
+        return out
+
+    @staticmethod
+    def _headline_title(heads: list[str | None], sentences: list[Sentence],
+                        earlier: list[Section], page_headline: str) -> str | None:
+        """The first of the section's sentences trimmed to a headline that neither
+        repeats half its words from an earlier title nor restates the page headline;
+        else the lead sentence's main clause (4–12 words); None when neither reads as
+        a headline."""
+        before = {w for s in earlier for w in _content_words(s.title)}
+        titles = {s.title.lower() for s in earlier}
+        top = _content_words(page_headline)
+
+        def fits(head: str) -> bool:
+            mine = _content_words(head)
+            return bool(mine) and len(mine & before) * 2 < len(mine) and \
+                head.lower() not in titles and len(mine & top) < 0.8 * len(mine)
+
+        for head in heads:
+            if head and len(head.split()) >= 3 and fits(head):
+                return head
+        for s in sentences[:2]:
+            head = _main_clause(s.text)
+            if head and fits(head):
+                return head
+        return None
+
+    @staticmethod
+    def _rank_groups(groups: list[list[int]], facts: list[Fact],
+                     vecs: np.ndarray) -> list[list[int]]:
+        """Sub-topics (groups of facts) in the order sections should take them: by
+        total corroboration (the outlets that report their facts) and strength, not
+        background, unlike the sub-topics already taken (maximal marginal relevance
+        over group centroids). Two small groups about one theme ("territory" and
+        "security guarantees") become one."""
         def centroid(g: list[int]) -> np.ndarray:
-            c = vecs[g].mean(0)
+            c = vecs[[facts[k].rep for k in g]].mean(0)
             return np.asarray(c / (float(np.linalg.norm(c)) or 1.0))
 
         merged = [list(g) for g in groups]
@@ -410,17 +579,11 @@ class ExtractiveWriter:
             _sim, a, b = pair
             merged[a] += merged.pop(b)
 
-        def is_background(i: int) -> bool:
-            published = originals[cands[i].source - 1].published
-            if published is None:
-                return False
-            return any((published.date() - m.date).days > BACKGROUND_DAYS
-                       for m in resolve_mentions(cands[i].text, published))
-
         def weight(g: list[int]) -> float:
-            w = (len({cands[i].source for i in g}) + 0.25 * min(len(g), 8)
-                 + float(sum(sorted(score[g])[-2:])))
-            return w * 0.5 if sum(map(is_background, g)) * 2 >= len(g) else w
+            told = sum(len(facts[k].sources) for k in g)
+            w = (0.5 * min(told, 12) + 0.25 * min(len(g), 8)
+                 + sum(sorted(facts[k].weight for k in g)[-2:]))
+            return w * 0.5 if sum(facts[k].background for k in g) * 2 >= len(g) else w
 
         weights = [weight(g) for g in merged]
         cents = [centroid(g) for g in merged]
@@ -433,6 +596,9 @@ class ExtractiveWriter:
             best = max(rest, key=mmr)
             order.append(best)
             rest.remove(best)
+        # Background sub-topics close the page.
+        order.sort(key=lambda k: sum(facts[f].background for f in merged[k]) * 2
+                   >= len(merged[k]))
         return [merged[k] for k in order]
 
     def _citations(self, i: int, cands: list[_Cand], vecs: np.ndarray) -> list[int]:
@@ -513,13 +679,20 @@ class ExtractiveWriter:
         story's own text — among the titles the outlets gave (a title inferred from a
         first sentence only when none was given), outlet suffix and shouting prefix
         removed, shortened at a natural break to at most 90 characters; then the event's
-        place added when most sources name it and the title does not."""
+        place added when most sources name it and the title does not. A title that a
+        newer one contradicts (the story moved on) is not a candidate."""
         given = [a for a in originals if a.title.strip() and not a.title_inferred]
-        titles = [_clean_title(a.title, a.outlet)
+        titled = [(_clean_title(a.title, a.outlet), a.published)
                   for a in (given or [a for a in originals if a.title.strip()])]
-        titles = [t for t in titles if t]
-        if not titles:
+        titled = [(t, p) for t, p in titled if t]
+        if not titled:
             return "Untitled story"
+        # The story's latest development: a title a newer title contradicts ("in
+        # negotiations" before "won't direct" before "back in talks") is out of date.
+        current = [t for t, p in titled if not any(
+            p is not None and q is not None and q.date() > p.date() and contradicts(t, u)
+            for u, q in titled)]
+        titles = current or [t for t, _p in titled]
         if not given:  # first sentences: the short ones read as headlines
             titles = [t for t in titles if len(t) <= MAX_HEADLINE] or titles
         ranked = titles
@@ -542,6 +715,33 @@ class ExtractiveWriter:
         leads = [" ".join(_sentences(a)[:3]) for a in sample]
         places = [tag.places for tag in self.tagger.tag(leads)]
         return _localized(best, places, len(sample))
+
+    def merge_timeline(self, earlier: list[TimelineEntry], entries: list[TimelineEntry]
+                       ) -> list[TimelineEntry]:
+        """One entry per event: the storyline's earlier stories (``earlier``, their
+        headlines) first, then the dated entries; an entry that says what a kept one
+        says (cosine >= TIMELINE_REPEAT, or the page's repeat test) joins that one when
+        they give the same date (its citations added) and is dropped otherwise, the
+        earliest date of one sentence kept ("last year, the studio staked out a
+        November 2013 release date": the event is last year's). Sorted by date."""
+        items = list(earlier) + sorted(entries, key=lambda e: (
+            e.citations == [], e.date, e.precision != "day"))
+        if len(items) < 2:
+            return sorted(items, key=_timeline_key)
+        vecs = self.embedder.encode([e.text for e in items])
+        words = [content_words(e.text) for e in items]
+        kept: list[int] = []
+        for k, e in enumerate(items):
+            same = next((j for j in kept if float(vecs[k] @ vecs[j]) >= TIMELINE_REPEAT
+                         or repeats(float(vecs[k] @ vecs[j]), words[k], words[j])), None)
+            if same is None:
+                kept.append(k)
+                continue
+            other = items[same]
+            if (other.date, other.precision) == (e.date, e.precision) and \
+                    other.story_id is None and e.story_id is None:
+                other.citations = sorted(set(other.citations) | set(e.citations))
+        return sorted((items[k] for k in kept), key=_timeline_key)
 
     def _verified_timeline(self, entries: list[TimelineEntry], evidence: _Evidence,
                            originals: list[StoryArticle]) -> list[TimelineEntry]:
@@ -587,20 +787,20 @@ class ExtractiveWriter:
         # writes in full ("February 24, 2022", "in 2014"), never "on Wednesday": those
         # need its own publication date, which nobody knows.
         newest = max((a.published for a in originals if a.published), default=None)
+        titles = [a.title for a in originals if a.title and not a.title_inferred]
         for i, a in enumerate(originals):
             anchor = a.published or newest
             if anchor is None:
                 continue
-            # Captions date their photos ("… in Geneva, Feb 17, 2026"): events too.
-            text = a.text + ("\n" + a.image_caption if a.image_caption else "")
+            text = a.text  # never the photo caption: a timeline entry is an event
             spans = split_sentences(text)
             starts = [start for start, _end in spans]
             for m in resolve_mentions(text, anchor):
                 if a.published is None and is_relative(m.text):
                     continue
                 sentence = " ".join(m.sentence.split())
-                if not _usable(sentence):  # fragments and run-ons make poor entries
-                    continue
+                if not _usable(sentence) or not_report(sentence, titles) is not None:
+                    continue  # fragments, run-ons, furniture and teasers are no events
                 key = (m.date, m.precision)
                 # The sentence with the date and its neighbours: what the source says
                 # of that day.

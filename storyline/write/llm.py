@@ -26,7 +26,13 @@ import httpx
 import numpy as np
 
 from storyline.write.extractive import ExtractiveWriter, _sentences, _usable
-from storyline.write.schema import Section, Sentence, StoryArticle, StorySummary
+from storyline.write.schema import (
+    Section,
+    Sentence,
+    StoryArticle,
+    StorySummary,
+    TimelineEntry,
+)
 from storyline.write.verify import Source, Verifier
 
 __all__ = ["LLMConfig", "LLMError", "LLMWriter", "build_messages", "parse_answer"]
@@ -228,6 +234,10 @@ class LLMWriter:
         except LLMError as exc:
             base.writer = f"extractive (llm failed: {_one_line(str(exc))})"
             return base
+
+    def merge_timeline(self, earlier: list[TimelineEntry], entries: list[TimelineEntry]
+                       ) -> list[TimelineEntry]:
+        return self.extractive.merge_timeline(earlier, entries)
 
     # ---- parts ----------------------------------------------------------------------
     @staticmethod

@@ -148,9 +148,9 @@ def write_stories(db: Engine, *, writer: ExtractiveWriter | LLMWriter | None = N
         summary = writer.write(arts)
         with db.connect() as conn:
             attach_story_context(conn, sid, summary)
-        summary.timeline = sorted(earlier + summary.timeline,
-                                  key=lambda e: (e.date, e.precision != "year",
-                                                 e.precision != "month"))
+        # One entry per event: earlier stories' headlines and the dated events,
+        # near-duplicates merged.
+        summary.timeline = writer.merge_timeline(earlier, summary.timeline)
         with db.begin() as conn:
             save_summary(conn, sid, members_hash, summary)
             name_storyline(conn, sid, summary)

@@ -2,7 +2,7 @@
 
 The story writer (extractive or LLM) emits sentences that cite sources by index; the
 product promises never to print a sentence its sources do not support. ``Verifier``
-checks each sentence against the union of its cited sources with four rules, after a
+checks each sentence against the union of its cited sources with five rules, after a
 cheap rule that rejects model self-talk ("As an AI language model", "Here is a
 summary:"):
 
@@ -21,7 +21,10 @@ c. dates: every date ``temporal.resolve_mentions`` resolves in the sentence (rel
    counts as a source date for month and year claims;
 d. meaning: the cosine similarity (all-MiniLM-L6-v2) between the sentence and its best
    sentence (or pair of adjacent sentences) among the cited sources reaches
-   ``similarity_threshold``.
+   ``similarity_threshold``;
+e. no contradiction: no cited source's sentence closest to the claim (cosine >=
+   ``SAME_THING``) states the opposite (``polarity.contradicts``: a reversed verb such as
+   "in talks" / "pulled out", or the same statement negated).
 
 When the cited sources fail and other given sources pass, the verdict is supported with
 corrected citations ("re-cited"); otherwise it is unsupported with a one-line reason.
@@ -41,6 +44,7 @@ from storyline.nlp.entities import SignalExtractor, normalize_entity, normalize_
 from storyline.nlp.temporal import TimeMention, is_relative, resolve_mentions
 from storyline.text.lexicon import SMALL, TENS
 from storyline.text.sentences import split_sentences
+from storyline.write.polarity import contradicts
 
 __all__ = ["DEFAULT_THRESHOLD", "Source", "Verdict", "Verifier", "is_meta"]
 
@@ -48,6 +52,9 @@ __all__ = ["DEFAULT_THRESHOLD", "Source", "Verdict", "Verifier", "is_meta"]
 # paraphrases score 0.64-0.99 (10th pct 0.70); unrelated ECB+ sentences <= 0.37; unsupported
 # same-story claims 0.46-0.70. Accuracy over 286 checks is flat at 0.98-0.99 for 0.60-0.62.
 DEFAULT_THRESHOLD = 0.6
+# A cited source's sentence this close to a claim is about the same thing: when it
+# states the opposite (``polarity.contradicts``), the source does not support the claim.
+SAME_THING = 0.5
 
 
 @dataclass
@@ -354,6 +361,22 @@ class Verifier:
                 best = (float(scores[j]), f.extra[j])
         return best
 
+    @staticmethod
+    def _says_otherwise(claim: _Claim, cited: list[int], facts: dict[int, _SourceFacts]
+                        ) -> tuple[int, str] | None:
+        """The first cited source whose sentence closest to the claim states the
+        opposite ("in the negotiation stages" for "pulled out of negotiations"), with
+        that sentence."""
+        for c in cited:
+            f = facts[c]
+            if f.vectors is None or not len(f.vectors):
+                continue
+            scores = f.vectors @ claim.vector
+            j = int(np.argmax(scores))
+            if float(scores[j]) >= SAME_THING and contradicts(claim.sentence, f.sentences[j]):
+                return c, f.sentences[j]
+        return None
+
     def _judge(self, claim: _Claim, cited: list[int], facts: dict[int, _SourceFacts],
                recite: bool = True) -> Verdict:
         # Similarity is a maximum over windows, so a sentence that clears the threshold
@@ -426,6 +449,9 @@ class Verifier:
             if not any(_named_in(ent, f.norm_text, f.tokens) for f in fs):
                 missing.append(ent)
         reasons = []
+        against = self._says_otherwise(claim, cited, facts)
+        if against is not None:
+            reasons.append(f"source {against[0]} says otherwise: {against[1]!r}")
         if missing:
             reasons.append("not in cited sources: " + ", ".join(missing))
         if sim < self.similarity_threshold:

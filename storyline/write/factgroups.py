@@ -1,0 +1,118 @@
+"""Fact clusters: the sentences of a story's articles that state the same fact.
+
+A news editor merging wire copy reads four reports of one event as one set of facts,
+each told by some of the outlets, not as forty sentences. So does the writer: candidate
+sentences that say the same thing (close in meaning, or sharing most of their names,
+numbers and content words; never two sentences of one article; never two statements
+that contradict each other) form one ``Fact``, which knows the outlets that report it,
+its earliest time and its sentences. The page shows a fact once, in one sentence, cited
+by every outlet of the fact that the verifier confirms.
+
+``repeats`` is the page's test of "the reader reads one fact twice": it is the page
+scorer's (``storyline.evaluate.pages``) with a safety margin, so no two facts a page
+shows repeat each other by that measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from storyline.text.lexicon import wordset
+
+__all__ = ["Fact", "content_words", "group_facts", "overlap", "repeats"]
+
+FACT_COSINE = 0.72  # two sentences this alike state the same fact
+FACT_OVERLAP, FACT_OVERLAP_COSINE = 0.5, 0.5  # or share this much and are this alike
+# or are this alike and share this many names and figures and this much of their words
+FACT_KEYS_COSINE, FACT_KEYS, FACT_KEYS_OVERLAP = 0.6, 2, 0.4
+# Two sentences of a page repeat each other (the page scorer uses 0.80 and 0.60).
+REPEAT_COSINE, REPEAT_OVERLAP = 0.74, 0.5
+
+_STOP = wordset("a an the of to in on for and or but with by at from as is are was were be "
+                  "been has have had that this these those it its he she they his her their "
+                  "we our you your i not no will would said says say")
+
+
+def content_words(sentence: str) -> set[str]:
+    """Lower-case words of 3+ letters outside a short stop list (the page scorer's)."""
+    return {w for w in re.findall(r"[a-z0-9']+", sentence.lower())
+            if w not in _STOP and len(w) > 2}
+
+
+_KEY = re.compile(r"(?<=[\w,;:\"“”’)] )[A-Z][\w'’-]+|\d[\d,.]*")
+
+
+def key_terms(sentence: str) -> set[str]:
+    """Names (capitalised words after the first) and figures of a sentence."""
+    return {k.lower().rstrip(".,").removesuffix("’s").removesuffix("'s")
+            for k in _KEY.findall(sentence)}
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Share of the shorter word set's words the other has."""
+    return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def repeats(cos: float, a: set[str], b: set[str]) -> bool:
+    return cos >= REPEAT_COSINE or overlap(a, b) >= REPEAT_OVERLAP
+
+
+@dataclass
+class Fact:
+    members: list[int]  # candidate indices, the strongest first; one per source
+    sources: set[int] = field(default_factory=set)
+    rep: int = -1  # the sentence the page shows
+    weight: float = 0.0
+    earliest: datetime | None = None
+    background: bool = False
+    superseded: bool = False  # a newer report says the opposite (a development)
+
+
+def group_facts(texts: Sequence[str], sources: Sequence[int], vecs: np.ndarray,
+                order: Sequence[int], *, contradict: Callable[[str, str], bool]
+                ) -> list[Fact]:
+    """Leader clustering in ``order`` (strongest first): a sentence joins the fact
+    whose leading sentence it is most like, when it states the same fact (cosine >=
+    FACT_COSINE, or FACT_OVERLAP of its content words and cosine >=
+    FACT_OVERLAP_COSINE), the fact has no sentence of its article yet and the two do
+    not contradict each other; otherwise it leads a new fact."""
+    words = [content_words(t) for t in texts]
+    keys = [key_terms(t) for t in texts]
+    facts: list[Fact] = []
+    leaders: list[int] = []
+    lead_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), dtype=np.float32)
+    for i in order:
+        best, best_sim = -1, -1.0
+        if leaders:
+            sims = lead_vecs @ vecs[i]
+            for k in np.argsort(-sims):
+                sim = float(sims[k])
+                if sim < FACT_OVERLAP_COSINE:
+                    break
+                f = facts[int(k)]
+                if sources[i] in f.sources:
+                    continue
+                lead = leaders[int(k)]
+                shared = overlap(words[i], words[lead])
+                if sim < FACT_COSINE and shared < FACT_OVERLAP and not (
+                        sim >= FACT_KEYS_COSINE and shared >= FACT_KEYS_OVERLAP
+                        and len(keys[i] & keys[lead]) >= FACT_KEYS):
+                    continue
+                if contradict(texts[i], texts[lead]):
+                    continue
+                best, best_sim = int(k), sim
+                break
+        if best >= 0 and best_sim >= FACT_OVERLAP_COSINE:
+            facts[best].members.append(i)
+            facts[best].sources.add(sources[i])
+            continue
+        facts.append(Fact([i], {sources[i]}))
+        leaders.append(i)
+        lead_vecs = np.vstack([lead_vecs, vecs[i][None, :]]) if len(lead_vecs) else \
+            vecs[i][None, :].astype(np.float32)
+    return facts

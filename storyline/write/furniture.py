@@ -1,0 +1,110 @@
+"""What is not a sentence of a report, however well it parses: site furniture (bylines,
+"posted in", "on behalf of", subscribe and share prompts, photo credits), calls for tips
+("Anyone with information … is asked to call"), teasers cut off with "…", headlines
+set as text ("Herald: Sox Make Offer To Teixeira (8 Years?)"), and relative times that
+go stale once the page is read a day later ("this morning's fire", "just last week").
+
+Both writers and the timeline use these tests; the page scorer
+(``storyline.evaluate.pages``) keeps its own fixed pattern, so the two can disagree only
+in the writer's favour (these catch more).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from storyline.text.lexicon import wordset
+
+__all__ = ["is_furniture", "is_headline", "is_stale", "is_teaser", "is_tip_line",
+           "not_report"]
+
+_FURNITURE = re.compile(
+    r"(?:posted in|posted by|on behalf of|click here|subscribe|sign up|newsletter|"
+    r"all rights reserved|copyright|©|follow us|read more|related:|advertisement|cookies?\b|"
+    r"terms of use|privacy policy|share this|\bphoto(?:graph)?s?:|getty images|/ reuters$|"
+    r"\(ap photo|\bphoto by\b|\bphoto credit|email this|comments? \(\d+\)|"
+    r"this (?:article|story|post) (?:was|has been) (?:updated|corrected)|staff writer|"
+    r"contributed to this report|\bfile photo\b|\bpictured\b|\bwrites for\b|"
+    r"\bis a (?:reporter|correspondent|columnist|contributor) (?:for|at|with)\b|"
+    r"\b(?:reporting|writing|editing) by\b|\bfollow (?:him|her|them|me) on\b|"
+    r"\bon (?:twitter|facebook|instagram) (?:at|@)|\bsee also\b|\bwatch the video\b|"
+    r"\bclick (?:to|on)\b|\bdownload (?:our|the) app\b|\bbreaking news alerts?\b|"
+    r"\blike us on\b|\bleave a comment\b|\bshare (?:on|via)\b|\bprint this\b|"
+    r"\bsend us\b|\bupdated? (?:at )?\d{1,2}:\d{2}|\bpublished \d{1,2}:\d{2}|"
+    r"\b\d+ min(?:ute)?s? read\b|\bhours? ago\b|\bminutes? ago\b|\bexplore more\b)",
+    re.IGNORECASE)
+_TIP = re.compile(
+    r"\b(?:anyone (?:with|who has|having) (?:any )?information|(?:is|are) (?:being )?"
+    r"(?:asked|urged|encouraged) to (?:call|contact|come forward|phone)|call crime ?stoppers|"
+    r"crimestoppers|tip line|tips? (?:can|may) be (?:left|submitted|made)|submit (?:a )?tips?|"
+    r"(?:call|contact) (?:the )?(?:police|sheriff|detectives?)\b[^.]{0,40}\bat\b|"
+    r"anonymous(?:ly)? tips?|\b1-?800-|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}-\d{3}-\d{4}\b)",
+    re.IGNORECASE)
+# Times that mean something only on the day of writing: "this morning's fire".
+_STALE = re.compile(
+    r"\b(?:this (?:morning|afternoon|evening)(?:['’]s)?|tonight(?:['’]s)?|"
+    r"last night(?:['’]s)?|earlier today|later today|earlier this (?:morning|afternoon|"
+    r"evening)|just (?:last|this) (?:week|month)|right now|at (?:the time of|press) time|"
+    r"as of this writing|at this hour|a (?:few|couple of) (?:hours|minutes) ago|"
+    r"moments ago|so far today)\b",
+    re.IGNORECASE)
+_TEASER_END = re.compile(r"(?:…|\.\.\.|\[\.\.\.\]|\[…\])\s*[\"”’)]*\s*$")
+_SMALL = wordset("a an the and or but of in on at to for by with from as is are was "
+                   "be vs via over after into")
+
+
+def is_furniture(sentence: str) -> bool:
+    """Site furniture: a byline, a credit, a prompt to the reader, a page's own note."""
+    return bool(_FURNITURE.search(sentence))
+
+
+def is_tip_line(sentence: str) -> bool:
+    """A call for tips ("Anyone with information … is asked to call Sgt. La Croix")."""
+    return bool(_TIP.search(sentence))
+
+
+def is_teaser(sentence: str) -> bool:
+    """A sentence cut off with an ellipsis (a feed teaser, "… taking over will be")."""
+    return bool(_TEASER_END.search(sentence.strip()))
+
+
+def is_stale(sentence: str) -> bool:
+    """A relative time that goes stale on the page ("this morning's fire")."""
+    return bool(_STALE.search(sentence))
+
+
+def is_headline(sentence: str, titles: Iterable[str] = ()) -> bool:
+    """A headline set as text: one of the articles' titles, "Herald: Sox Make Offer To
+    Teixeira (8 Years?)" (most words capitalised, a "Source:" prefix or a question in
+    brackets), or a line with no verb-like lower-case word at all."""
+    s = " ".join(sentence.split()).strip()
+    low = s.lower().rstrip(".!?…\"”’ ")
+    for t in titles:
+        t = " ".join(t.split()).lower().rstrip(".!?… ")
+        if t and len(t) > 12 and (low == t or low.startswith(t + " ") or t in low
+                                  and len(t) >= 0.8 * len(low)):
+            return True
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", s)
+    if len(words) < 4:
+        return False
+    big = [w for w in words if w.lower() not in _SMALL]
+    caps = sum(1 for w in big if w[:1].isupper())
+    if big and caps / len(big) >= 0.8 and len(big) >= 4 and not s.endswith("."):
+        return True  # Title Case Throughout and no full stop: a headline, not a sentence
+    return bool(re.search(r"\(\d+[^)]*\?\)", s))
+
+
+def not_report(sentence: str, titles: Iterable[str] = ()) -> str | None:
+    """Why the sentence is not a sentence of a report (None when it is one)."""
+    if is_furniture(sentence):
+        return "furniture"
+    if is_tip_line(sentence):
+        return "tip line"
+    if is_teaser(sentence):
+        return "teaser"
+    if is_stale(sentence):
+        return "stale time"
+    if is_headline(sentence, titles):
+        return "headline"
+    return None
