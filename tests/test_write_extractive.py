@@ -58,9 +58,12 @@ def test_timeline_is_sorted_dated_and_cited(seed_story) -> None:  # type: ignore
     assert dates == sorted(dates, key=lambda d: (d[0], d[1] != "year", d[1] != "month"))
     assert (date(2022, 2, 24), "day") in dates  # the full-scale invasion
     assert (date(2026, 2, 18), "day") in dates  # the second day of talks
-    assert (date(2026, 2, 17), "day") in dates  # the first day (dated photo caption)
+    # Events only: never a photo caption (the seed's caption dates its photo Feb 17).
+    captions = [a.image_caption for a in _articles if a.image_caption]
+    assert captions
     for e in summary.timeline:
         assert e.citations and e.text
+        assert not any(e.text in c or c in e.text for c in captions)
 
 
 def test_notes_to_readers_are_never_summary_sentences() -> None:
@@ -74,3 +77,43 @@ def test_notes_to_readers_are_never_summary_sentences() -> None:
     # the same words as reporting are fine
     assert _usable("The IRS is developing procedures for the issuance of stimulus payments.")
     assert _usable("Updated forecasts show the storm reaching the coast by Friday evening.")
+
+
+def test_furniture_teasers_tip_lines_and_headlines_are_no_report() -> None:
+    from storyline.write.furniture import not_report
+
+    cases = {
+        "On behalf of Howard R. Sanders, Esq. posted in Pedestrian Accidents on Wednesday, "
+        "September 18, 2013.": "furniture",
+        "Anyone with information about the crash is asked to call Sgt. La Croix at the "
+        "precinct.": "tip line",
+        "The team announced its new coach, and taking over will be former Portland "
+        "Trailblazers Coach …": "teaser",
+        "Firefighters battled this morning's fire at the warehouse for three hours before "
+        "it was out.": "stale time",
+        "Herald: Sox Make Offer To Teixeira (8 Years?)": "headline",
+    }
+    for sentence, reason in cases.items():
+        assert not_report(sentence) == reason, sentence
+    assert not_report("Gary Ross in negotiations to direct the sequel.",
+                      ["Gary Ross in negotiations to direct the sequel"]) == "headline"
+    for fine in ("Russian President Vladimir Putin met U.S. President Donald Trump in Alaska.",
+                 "Police said the driver fled the scene and was arrested two hours later.",
+                 "The talks lasted six hours on Tuesday and will resume on Wednesday."):
+        assert not_report(fine) is None, fine
+
+
+def test_contradiction_reversed_verbs_and_negation() -> None:
+    from storyline.write.polarity import contradicts, reverses
+
+    assert contradicts("Moviemaker Gary Ross has reportedly pulled out of negotiations to "
+                       "direct a sequel.",
+                       "Gary Ross is currently in the negotiation stages to direct the sequel.")
+    assert reverses("Gary Ross Won't Direct 'Hunger Games' Sequel",
+                    "Gary Ross back in talks to direct 'The Hunger Games' sequel")
+    assert contradicts("Gary Ross has not departed the Hunger Games franchise.",
+                       "Gary Ross has departed the Hunger Games franchise.")
+    # both sides in one sentence: it takes neither
+    assert not contradicts("Despite reports he would not be returning, Ross is back at the "
+                           "negotiating table.", "Ross is in talks with Lionsgate.")
+    assert not contradicts("The talks lasted six hours.", "The talks were tense.")

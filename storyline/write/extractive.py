@@ -33,7 +33,7 @@ from storyline.write.factgroups import Fact, content_words, group_facts, repeats
 from storyline.write.facts import external_links, find_conflicts
 from storyline.write.furniture import not_report
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
-from storyline.write.polarity import contradicts
+from storyline.write.polarity import contradicts, reverses
 from storyline.write.schema import (
     Image,
     RelatedArticle,
@@ -55,6 +55,7 @@ GROUP_CUT = 0.50  # cosine distance cut between sub-topic groups
 # A group of at most MERGE_SMALL sentences this alike to another (centroids) joins it,
 # up to MERGE_MAX sentences: "territorial demands" and "security guarantees" are one theme.
 MERGE_SMALL, MERGE_MAX, MERGE_COSINE = 5, 10, 0.64
+LONE_FACT_COSINE = 0.4  # a corroborated fact alone in its group joins one this alike
 GROUP_MMR = 0.5  # how much likeness to an earlier section costs a sub-topic
 BACKGROUND_DAYS = 60  # a sentence about a date this long before its article is background
 MAX_HEADLINE = 90
@@ -384,7 +385,7 @@ class ExtractiveWriter:
             while left and len(picked) < SECTION_MAX:
                 bonus = NAME_BONUS if picked else 0.0
                 k = left[0] if not picked else max(
-                    left, key=lambda k: facts[k].weight + float(pick[facts[k].rep]) * 0.5
+                    left, key=lambda k: facts[k].weight
                     + bonus * min(len(names[facts[k].rep] - named), 2))
                 left.remove(k)
                 i = facts[k].rep
@@ -470,7 +471,7 @@ class ExtractiveWriter:
             f.earliest = min((t for t in times if t is not None), default=None)
             f.background = self._is_background(cands[f.rep], originals)
             corroboration = (len({outlet(s) for s in f.sources}) - 1) / max(n_outlets - 1, 1)
-            f.weight = float(max(score[i] for i in f.members)) + CORROBORATION * corroboration
+            f.weight = float(max(pick[i] for i in f.members)) + CORROBORATION * corroboration
             if f.background:
                 f.weight *= 0.5
         # A development: of two facts that say opposite things, the older report is
@@ -578,6 +579,16 @@ class ExtractiveWriter:
                 break
             _sim, a, b = pair
             merged[a] += merged.pop(b)
+        # A lone fact several outlets report joins the sub-topic it is most like (the
+        # delegations' leaders join the mediators): alone it would make no section.
+        for g in [g for g in merged if len(g) == 1 and len(facts[g[0]].sources) >= 2]:
+            others = [h for h in merged if h is not g]
+            if not others:
+                break
+            host = max(others, key=lambda h: float(centroid(h) @ centroid(g)))
+            if float(centroid(host) @ centroid(g)) >= LONE_FACT_COSINE:
+                host += g
+                merged.remove(g)
 
         def weight(g: list[int]) -> float:
             told = sum(len(facts[k].sources) for k in g)
@@ -690,7 +701,7 @@ class ExtractiveWriter:
         # The story's latest development: a title a newer title contradicts ("in
         # negotiations" before "won't direct" before "back in talks") is out of date.
         current = [t for t, p in titled if not any(
-            p is not None and q is not None and q.date() > p.date() and contradicts(t, u)
+            p is not None and q is not None and q.date() > p.date() and reverses(t, u)
             for u, q in titled)]
         titles = current or [t for t, _p in titled]
         if not given:  # first sentences: the short ones read as headlines

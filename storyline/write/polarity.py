@@ -23,7 +23,7 @@ import re
 
 from storyline.text.lexicon import wordset
 
-__all__ = ["contradicts", "negated", "stance"]
+__all__ = ["contradicts", "negated", "reverses", "stance"]
 
 # (positive side, negative side) of each reversible statement.
 _PAIRS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
@@ -81,11 +81,17 @@ def negated(sentence: str) -> bool:
     return bool(_NEGATION.search(sentence))
 
 
+def reverses(a: str, b: str) -> bool:
+    """``a`` and ``b`` take opposite sides of a reversible statement ("in talks" /
+    "won't direct"): the stronger test, for headlines, which are terse."""
+    return any(x * y < 0 for x, y in zip(stance(a), stance(b), strict=True))
+
+
 def contradicts(a: str, b: str, *, shared: float = 0.5) -> bool:
     """``a`` and ``b`` (about the same thing) state opposite facts: a reversed verb, or
     one is negated and the other not while sharing at least ``shared`` of the shorter
     one's content words."""
-    if any(x * y < 0 for x, y in zip(stance(a), stance(b), strict=True)):
+    if reverses(a, b):
         return True
     if negated(a) != negated(b):
         ca, cb = _content(a), _content(b)
