@@ -50,12 +50,13 @@ MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 8, 60  # a summary sentence's length
 SECTION_MIN, SECTION_MAX = 2, 4
 MAX_SECTIONS = 6
 SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence similarity
+CITE_COSINE = 0.6  # a source with a sentence this alike is asked to confirm a sentence
 REDUNDANT_COSINE = 0.80  # two summary sentences closer than this repeat each other
 GROUP_CUT = 0.50  # cosine distance cut between sub-topic groups
 # A group of at most MERGE_SMALL sentences this alike to another (centroids) joins it,
 # up to MERGE_MAX sentences: "territorial demands" and "security guarantees" are one theme.
 MERGE_SMALL, MERGE_MAX, MERGE_COSINE = 5, 10, 0.64
-LONE_FACT_COSINE = 0.4  # a corroborated fact alone in its group joins one this alike
+LONE_FACT_COSINE = 0.45  # a corroborated fact alone joins the group of its likest fact
 GROUP_MMR = 0.5  # how much likeness to an earlier section costs a sub-topic
 BACKGROUND_DAYS = 60  # a sentence about a date this long before its article is background
 MAX_HEADLINE = 90
@@ -365,6 +366,7 @@ class ExtractiveWriter:
         names = {i: set(_NAME.findall(cands[i].text)) for i in range(len(cands))}
 
         chosen: list[int] = []  # shown sentences (candidate indices)
+        asked: dict[int, set[int]] = {}  # sentence -> the sources asked to confirm it
         drafts: list[tuple[list[int], list[list[int]]]] = []
         named: set[str] = set()
         for group in ranked:
@@ -372,9 +374,12 @@ class ExtractiveWriter:
                 break
             picked: list[int] = []
             used = sum(len(cands[j].text.split()) for j in chosen)
+            for k in group:
+                asked.setdefault(facts[k].rep, set(self._citations(facts[k].rep, cands, vecs))
+                                 | facts[k].sources)
 
             def fresh(k: int, shown: list[int]) -> bool:  # no fact on the page says it
-                i = facts[k].rep
+                i = facts[k].rep  # again
                 return not any(repeats(float(vecs[i] @ vecs[j]), words[i], words[j])
                                for j in shown)
 
@@ -404,9 +409,7 @@ class ExtractiveWriter:
             stale = {facts[k].rep for k in group if facts[k].superseded}
             picked = picked[:1] + sorted(picked[1:], key=lambda i: (
                 i in stale, cands[i].source, cands[i].position))
-            by_rep = {facts[k].rep: facts[k] for k in group}
-            cites = [sorted(set(self._citations(i, cands, vecs)) | by_rep[i].sources)
-                     for i in picked]
+            cites = [sorted(asked[i]) for i in picked]
             drafts.append((picked, cites))
             chosen.extend(picked)
 
@@ -579,14 +582,20 @@ class ExtractiveWriter:
                 break
             _sim, a, b = pair
             merged[a] += merged.pop(b)
-        # A lone fact several outlets report joins the sub-topic it is most like (the
+        # A lone fact several outlets report joins the sub-topic of the fact it is most
+        # like (the
         # delegations' leaders join the mediators): alone it would make no section.
         for g in [g for g in merged if len(g) == 1 and len(facts[g[0]].sources) >= 2]:
             others = [h for h in merged if h is not g]
             if not others:
                 break
-            host = max(others, key=lambda h: float(centroid(h) @ centroid(g)))
-            if float(centroid(host) @ centroid(g)) >= LONE_FACT_COSINE:
+            v = vecs[facts[g[0]].rep]
+
+            def like(h: list[int], v: np.ndarray = v) -> float:
+                return max(float(vecs[facts[k].rep] @ v) for k in h)
+
+            host = max(others, key=like)
+            if like(host) >= LONE_FACT_COSINE:
                 host += g
                 merged.remove(g)
 
@@ -613,9 +622,11 @@ class ExtractiveWriter:
         return [merged[k] for k in order]
 
     def _citations(self, i: int, cands: list[_Cand], vecs: np.ndarray) -> list[int]:
+        """The sources that may confirm candidate ``i``: its own and every source with a
+        sentence about the same thing (the verifier decides which do)."""
         sims = vecs @ vecs[i]
         cited = {cands[i].source}
-        for j in np.nonzero(sims >= SUPPORT_COSINE)[0]:
+        for j in np.nonzero(sims >= CITE_COSINE)[0]:
             cited.add(cands[int(j)].source)
         return sorted(cited)
 
