@@ -413,6 +413,7 @@ class ExtractiveWriter:
             drafts.append((picked, cites))
             chosen.extend(picked)
 
+        self._place_strong_facts(facts, drafts, chosen, asked, cands, vecs, words)
         verify_sources = [Source(i + 1, a.text, a.published) for i, a in enumerate(originals)]
         flat = [(cands[i].text, c) for picked, cites in drafts for i, c in
                 zip(picked, cites, strict=True)]
@@ -454,6 +455,33 @@ class ExtractiveWriter:
                                             sections)
             sections.append(Section(title, sentences))
         return sections
+
+    def _place_strong_facts(self, facts: list[Fact], drafts: list[tuple[list[int], list[list[int]]]],
+                            chosen: list[int], asked: dict[int, set[int]], cands: list[_Cand],
+                            vecs: np.ndarray, words: list[set[str]]) -> None:
+        """A fact several outlets report and stronger than some section's lead is never
+        left out because no sub-topic took it (a fact alone in its group): it joins the
+        section with the sentence most like it that has room, after its lead."""
+        if not drafts:
+            return
+        weakest = min(max((f.weight for f in facts if f.rep == picked[0]), default=0.0)
+                      for picked, _c in drafts)
+        for f in sorted(facts, key=lambda f: -f.weight):
+            if f.weight < weakest:
+                break
+            i = f.rep
+            if i in chosen or len(f.sources) < 2 or f.background or f.superseded or any(
+                    repeats(float(vecs[i] @ vecs[j]), words[i], words[j]) for j in chosen):
+                continue
+            room = [d for d in drafts if len(d[0]) < SECTION_MAX]
+            if not room:
+                return
+            picked, cites = max(room, key=lambda d: max(float(vecs[i] @ vecs[j])
+                                                       for j in d[0]))
+            picked.append(i)
+            asked.setdefault(i, set(self._citations(i, cands, vecs)) | f.sources)
+            cites.append(sorted(asked[i]))
+            chosen.append(i)
 
     def _facts(self, cands: list[_Cand], vecs: np.ndarray, score: np.ndarray,
                pick: np.ndarray, originals: list[StoryArticle]) -> list[Fact]:
@@ -586,7 +614,7 @@ class ExtractiveWriter:
         # like (the
         # delegations' leaders join the mediators): alone it would make no section.
         for g in [g for g in merged if len(g) == 1 and len(facts[g[0]].sources) >= 2]:
-            others = [h for h in merged if h is not g]
+            others = [h for h in merged if h is not g and len(h) >= 2]
             if not others:
                 break
             v = vecs[facts[g[0]].rep]
