@@ -3,6 +3,7 @@ verified citations, no boilerplate, a sorted timeline."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -117,3 +118,59 @@ def test_contradiction_reversed_verbs_and_negation() -> None:
     assert not contradicts("Despite reports he would not be returning, Ross is back at the "
                            "negotiating table.", "Ross is in talks with Lionsgate.")
     assert not contradicts("The talks lasted six hours.", "The talks were tense.")
+
+
+def _sample_story(story: str) -> list[StoryArticle]:
+    import gzip
+    import json
+    from importlib import resources
+
+    path = resources.files("storyline") / "data" / "sample" / "ecbplus-dev.jsonl.gz"
+    with gzip.open(str(path), "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [StoryArticle(id=r["id"], title=r["title"], text=r["text"], outlet=r["source"],
+                         url=r["url"], published=datetime.fromisoformat(r["published"])
+                         .replace(tzinfo=UTC) if r["published"] else None)
+            for r in rows if r["story"] == story]
+
+
+def test_gary_ross_citations_never_say_the_opposite() -> None:
+    """The demo's Gary Ross story: reports that he is negotiating (Apr 4), that he pulled
+    out (Apr 7) and that he is back in talks (Apr 9). "Pulled out of negotiations" is
+    never cited to a source that has him "in the negotiation stages", and the headline
+    follows the latest development."""
+    from storyline.write.verify import Source, Verifier
+
+    articles = _sample_story("ecbplus:6_ecbplus")
+    assert len(articles) >= 8
+    stages = [a for a in articles if "in the negotiation stages" in a.text]
+    pulled = [a for a in articles if "pulled out of negotiations" in a.text]
+    assert stages and pulled
+    claim = next(s for s in pulled[0].text.replace("\n", " ").split(". ")
+                 if "pulled out of negotiations" in s) + "."
+    verifier = Verifier()
+    sources = [Source(1, stages[0].text, stages[0].published),
+               Source(2, pulled[0].text, pulled[0].published)]
+    refused = verifier.check_many([(claim, [1])], sources, recite=False)[0]
+    assert not refused.supported and "says otherwise" in (refused.reason or ""), refused
+    both = verifier.check(claim, [1, 2], sources)  # re-cited to the source that says it
+    assert both.supported and both.citations == [2], both
+    assert verifier.check(claim, [2], sources).citations == [2]
+
+    summary = ExtractiveWriter(verifier=verifier).write(articles)
+    stage_sources = {s.index for s in summary.sources
+                     if any(a.id == s.article_id for a in stages)}
+    for section in summary.sections:
+        for sent in section.sentences:
+            if re.search(r"pulled out|stepped away|not (?:be )?return", sent.text):
+                assert not set(sent.citations) & stage_sources, sent
+    # The latest reports (Apr 9) have him back in talks: the headline agrees with them,
+    # not with the Apr 7 "Won't Direct", and the page says so first.
+    from storyline.write.polarity import reverses, stance
+
+    newest = max(a.published for a in articles if a.published)
+    latest = [a.title for a in articles if a.published == newest]
+    assert latest and not any(reverses(summary.headline, t) for t in latest), summary.headline
+    assert stance(summary.headline)[0] == 1, summary.headline  # in talks, not out
+    lead = summary.sections[0].sentences[0].text
+    assert not re.search(r"pulled out|won't direct|not return", lead), lead
