@@ -260,6 +260,13 @@ class ExtractiveWriter:
 
     # ---- public ---------------------------------------------------------------------
     def write(self, articles: list[StoryArticle]) -> StorySummary:
+        return self.compose(articles)[0]
+
+    def compose(self, articles: list[StoryArticle]
+                ) -> tuple[StorySummary, list[tuple[str, list[int]]]]:
+        """The summary and the story's facts it was written from, strongest first:
+        (sentence, the sources whose sentences state it), what the LLM writer is given."""
+        fact_lines: list[tuple[str, list[int]]] = []
         originals = [a for a in articles if a.duplicate_of is None] or list(articles)
         originals.sort(key=lambda a: (a.published is None, a.published, str(a.id)))
         sources = [SourceRef(i + 1, a.id, a.outlet, a.title, a.url, a.published)
@@ -281,7 +288,7 @@ class ExtractiveWriter:
         )
         if cands:
             vecs = self.embedder.encode([c.text for c in cands])
-            summary.sections = self._sections(cands, vecs, originals, summary)
+            summary.sections = self._sections(cands, vecs, originals, summary, fact_lines)
             summary.conflicts = find_conflicts([(c.source, c.text) for c in cands], vecs)
         summary.timeline = self.merge_timeline(
             [], self._verified_timeline(*self._timeline(originals), originals))
@@ -298,7 +305,7 @@ class ExtractiveWriter:
             if a.links and src is not None:
                 linking.append((src, a.url, a.links))
         summary.external_links = external_links(linking)
-        return summary
+        return summary, fact_lines
 
     # ---- parts ----------------------------------------------------------------------
     @staticmethod
@@ -337,12 +344,16 @@ class ExtractiveWriter:
         return score
 
     def _sections(self, cands: list[_Cand], vecs: np.ndarray, originals: list[StoryArticle],
-                  summary: StorySummary) -> list[Section]:
+                  summary: StorySummary, fact_lines: list[tuple[str, list[int]]] | None = None
+                  ) -> list[Section]:
         score = self._centrality(cands, vecs)  # ranks facts
         # Within a fact and a section, sentences that say what the titles say come first.
         pick = score + TITLE_WEIGHT * self._about_titles(cands, originals)
         facts = self._facts(cands, vecs, score, pick, originals)
         pool = sorted(range(len(facts)), key=lambda k: -facts[k].weight)[:FACT_POOL]
+        if fact_lines is not None:
+            fact_lines.extend((cands[facts[k].rep].text, sorted(facts[k].sources))
+                              for k in pool)
         reps = np.asarray([vecs[facts[k].rep] for k in pool])
         if len(pool) >= 2:
             labels = AgglomerativeClustering(
@@ -461,7 +472,9 @@ class ExtractiveWriter:
                             vecs: np.ndarray, words: list[set[str]]) -> None:
         """A fact several outlets report and stronger than some section's lead is never
         left out because no sub-topic took it (a fact alone in its group): it joins the
-        section with the sentence most like it that has room, after its lead."""
+        first section with room (the story's main angle: who takes part, where), after
+        its lead. (By likeness it landed among the strikes: the encoder finds "Russia's
+        delegation" close to "Russian forces".)"""
         if not drafts:
             return
         weakest = min(max((f.weight for f in facts if f.rep == picked[0]), default=0.0)
@@ -476,8 +489,7 @@ class ExtractiveWriter:
             room = [d for d in drafts if len(d[0]) < SECTION_MAX]
             if not room:
                 return
-            picked, cites = max(room, key=lambda d: max(float(vecs[i] @ vecs[j])
-                                                       for j in d[0]))
+            picked, cites = room[0]
             picked.append(i)
             asked.setdefault(i, set(self._citations(i, cands, vecs)) | f.sources)
             cites.append(sorted(asked[i]))

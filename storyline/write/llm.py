@@ -2,12 +2,13 @@
 source sentences, and nothing it writes is printed unverified.
 
 Steps: the extractive writer runs once (sources, outlets, image, timeline, article
-count, update time and the fallback sections all come from it) → prompt of numbered
-sources whose usable sentences are numbered ``[source.sentence]`` (round-robin within a
-~6000-word budget) → ``POST {base_url}/chat/completions`` asking for a JSON object →
+count, update time, the fallback sections and the story's fact clusters all come from
+it) → prompt of the numbered sources and the numbered facts, each with the sources that
+report it (``[F3] … (sources 1, 2, 4)``, strongest first, within a ~6000-word budget) → ``POST {base_url}/chat/completions`` asking for a JSON object →
 validation (shape, types, citation numbers, headline length) → every sentence checked by
 the ``Verifier`` against the sources it cites (which may re-cite) → unsupported and
-self-talk sentences dropped (``summary.dropped``) → a section left too thin is replaced
+self-talk sentences dropped (``summary.dropped``), and, as in the extractive writer,
+furniture, teasers, tip lines and a sentence repeating an earlier one → a section left too thin is replaced
 by the best-matching unused extractive section.
 
 Any HTTP/network error, non-JSON or malformed answer, or an answer with no supported
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,8 @@ import httpx
 import numpy as np
 
 from storyline.write.extractive import ExtractiveWriter, _sentences, _usable
+from storyline.write.factgroups import content_words, repeats
+from storyline.write.furniture import not_report
 from storyline.write.schema import (
     Section,
     Sentence,
@@ -77,8 +81,15 @@ class _Draft:
 
 
 # ------------------------------------------------------------------------------ prompt
-def build_messages(originals: list[StoryArticle]) -> list[dict[str, str]]:
-    """System and user messages for the sources, in the given (citation) order."""
+def build_messages(originals: list[StoryArticle],
+                   facts: Sequence[tuple[str, list[int]]] | None = None
+                   ) -> list[dict[str, str]]:
+    """System and user messages for the sources, in the given (citation) order: with
+    ``facts`` (the extractive writer's fact clusters, strongest first: a sentence and the
+    sources that report it) the numbered facts with their sources, else the sources'
+    numbered sentences."""
+    if facts:
+        return _fact_messages(originals, facts)
     per_source = [[s for s in _sentences(a) if _usable(s)] for a in originals]
     taken: list[list[int]] = [[] for _ in originals]  # sentence numbers kept per source
     budget = MAX_PROMPT_WORDS - sum(len(a.title.split()) + 4 for a in originals)
@@ -106,15 +117,49 @@ def build_messages(originals: list[StoryArticle]) -> list[dict[str, str]]:
         lines = [f"{head}: {' '.join(a.title.split())}"]
         lines += [f"[{i + 1}.{k + 1}] {per_source[i][k]}" for k in taken[i]]
         blocks.append("\n".join(lines))
-    if len(originals) >= 3:
-        shape = "3 to 6 sections of 2 to 4 sentences each"
-    else:
-        shape = "1 or 2 sections of 2 to 4 sentences each (a single section may have 1)"
+    shape = _shape(len(originals))
     user = (
         f"Sources ({len(originals)}). Sentence [s.n] is sentence n of source s; cite "
         f"sources by their number s only.\n\n" + "\n\n".join(blocks) +
         f"\n\nWrite the story as {shape}, following every rule. Answer with the JSON "
         "object only."
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def _shape(n_sources: int) -> str:
+    if n_sources >= 3:
+        return "3 to 6 sections of 2 to 4 sentences each"
+    return "1 or 2 sections of 2 to 4 sentences each (a single section may have 1)"
+
+
+def _fact_messages(originals: list[StoryArticle], facts: Sequence[tuple[str, list[int]]]
+                   ) -> list[dict[str, str]]:
+    heads = []
+    for i, a in enumerate(originals):
+        head = f"Source {i + 1}"
+        if a.outlet:
+            head += f" ({a.outlet})"
+        if a.published:
+            head += f", published {a.published.date().isoformat()}"
+        heads.append(f"{head}: {' '.join(a.title.split())}")
+    budget = MAX_PROMPT_WORDS - sum(len(h.split()) for h in heads)
+    lines = []
+    for k, (text, cited) in enumerate(facts, 1):
+        line = f"[F{k}] {text} (sources {', '.join(map(str, cited))})"
+        budget -= len(line.split())
+        if budget < 0:
+            break
+        lines.append(line)
+    user = (
+        f"Sources ({len(originals)}):\n" + "\n".join(heads) +
+        "\n\nFacts, strongest first ([Fn] a fact as one source words it, then the sources "
+        "that report it). State each fact at most once, in one sentence, citing the "
+        "sources that report it; a later report that changes an earlier one is the "
+        "news.\n\n" + "\n".join(lines) +
+        f"\n\nWrite the story as {_shape(len(originals))}, grouped by sub-topic, each "
+        "section titled by a headline of 4 to 12 words with a verb, following every rule. "
+        "Answer with the JSON object only."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -223,12 +268,12 @@ class LLMWriter:
 
     # ---- public ---------------------------------------------------------------------
     def write(self, articles: list[StoryArticle]) -> StorySummary:
-        base = self.extractive.write(articles)
+        base, facts = self.extractive.compose(articles)
         originals = self._originals(articles, base)
         try:
             if not originals:
                 raise LLMError("no source articles")
-            content = self._complete(build_messages(originals))
+            content = self._complete(build_messages(originals, facts))
             draft = parse_answer(content, len(originals))
             return self._assemble(draft, originals, base)
         except LLMError as exc:
@@ -285,6 +330,12 @@ class LLMWriter:
         flat = [item for _, items in draft.sections for item in items]
         verdicts = self.verifier.check_many(flat, sources)
         checked, supported = len(flat), 0
+        # The extractive writer's checks too: no furniture, teaser or tip line, and no
+        # fact twice (the page's repeat test).
+        vecs = np.asarray(self.verifier.embedder.encode([t for t, _c in flat]),
+                          dtype=np.float32) if flat else np.zeros((0, 1), dtype=np.float32)
+        words = [content_words(t) for t, _c in flat]
+        shown: list[int] = []
         dropped: list[str] = []
         kept: list[tuple[str, list[Sentence], list[str]]] = []  # title, kept, drafted texts
         k = 0
@@ -293,7 +344,14 @@ class LLMWriter:
             for text, _cites in items:
                 verdict = verdicts[k]
                 k += 1
+                why = not_report(text) or ("repeats an earlier sentence" if any(
+                    repeats(float(vecs[k - 1] @ vecs[j]), words[k - 1], words[j])
+                    for j in shown) else None)
+                if verdict.supported and why is not None:
+                    dropped.append(f"{text} ({why})")
+                    continue
                 if verdict.supported:
+                    shown.append(k - 1)
                     sentences.append(Sentence(text, sorted(set(verdict.citations))))
                 else:
                     dropped.append(f"{text} ({verdict.reason or 'unsupported'})")
