@@ -188,6 +188,8 @@ def test_thin_section_is_replaced_by_extractive(http_server: LocalHTTPServer,
     assert replacement.title not in titles[:3] and len(replacement.sentences) >= 2
     assert replacement in base.sections
     assert any("cede the Donetsk region" in d for d in summary.dropped)
-    assert any("section replaced" in d for d in summary.dropped)
+    # Its other sentence restates the "Tense talks" section's delegation sentence: the
+    # page's repeat test drops it, as the extractive writer would.
+    assert any("repeats an earlier sentence" in d and "Medinsky" in d for d in summary.dropped)
     assert summary.checked_sentences == 11 + len(replacement.sentences)
-    assert summary.supported_sentences == 10 + len(replacement.sentences)
+    assert summary.supported_sentences == 9 + len(replacement.sentences)
