@@ -110,6 +110,9 @@ def baseline(ref: str, sizes: list[int], n_stories: int) -> dict[str, object] | 
     here = Path(__file__).resolve()
     with tempfile.TemporaryDirectory(prefix="bench-write-") as tmp:
         tree = Path(tmp) / "tree"
+        shared = here.parents[2] / "shared"  # the eval data beside the checkout
+        if shared.exists():
+            (Path(tmp) / "shared").symlink_to(shared)
         made = subprocess.run(["git", "-C", str(here.parents[1]), "worktree", "add",
                                "--detach", str(tree), ref], capture_output=True, text=True)
         if made.returncode != 0:

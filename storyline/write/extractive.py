@@ -51,6 +51,7 @@ SECTION_MIN, SECTION_MAX = 2, 4
 MAX_SECTIONS = 6
 SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence similarity
 CITE_COSINE = 0.6  # a source with a sentence this alike is asked to confirm a sentence
+MAX_ASKED = 6  # other sources asked to confirm one sentence
 REDUNDANT_COSINE = 0.80  # two summary sentences closer than this repeat each other
 GROUP_CUT = 0.50  # cosine distance cut between sub-topic groups
 # A group of at most MERGE_SMALL sentences this alike to another (centroids) joins it,
@@ -387,7 +388,7 @@ class ExtractiveWriter:
             used = sum(len(cands[j].text.split()) for j in chosen)
             for k in group:
                 asked.setdefault(facts[k].rep, set(self._citations(facts[k].rep, cands, vecs))
-                                 | facts[k].sources)
+                                 | {cands[m].source for m in facts[k].members[:MAX_ASKED]})
 
             def fresh(k: int, shown: list[int]) -> bool:  # no fact on the page says it
                 i = facts[k].rep  # again
@@ -491,7 +492,8 @@ class ExtractiveWriter:
                 return
             picked, cites = room[0]
             picked.append(i)
-            asked.setdefault(i, set(self._citations(i, cands, vecs)) | f.sources)
+            asked.setdefault(i, set(self._citations(i, cands, vecs))
+                             | {cands[m].source for m in f.members[:MAX_ASKED]})
             cites.append(sorted(asked[i]))
             chosen.append(i)
 
@@ -666,7 +668,13 @@ class ExtractiveWriter:
         sentence about the same thing (the verifier decides which do)."""
         sims = vecs @ vecs[i]
         cited = {cands[i].source}
-        for j in np.nonzero(sims >= CITE_COSINE)[0]:
+        n_sources = len({c.source for c in cands})
+        # A big story asks only its near-identical sentences' sources and at most
+        # MAX_ASKED others (each source asked is parsed and encoded whole).
+        floor = CITE_COSINE if n_sources <= MAX_ASKED * 2 else SUPPORT_COSINE
+        for j in np.argsort(-sims):
+            if float(sims[j]) < floor or len(cited) > MAX_ASKED:
+                break
             cited.add(cands[int(j)].source)
         return sorted(cited)
 
