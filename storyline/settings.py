@@ -222,6 +222,17 @@ class Settings:
                                secret=True)
     llm_api_key: str = _option("", "API key for the OpenAI-compatible LLM endpoint.",
                                secret=True)
+    # accounts, sign-in and reading apps (issue 16)
+    anonymous_reading: bool = _option(
+        True, "Let visitors who are not signed in read the stories (pages, JSON, Atom); "
+        "false: every page but the sign-in page needs an account (or the admin token).")
+    session_days: int = _option(30, "Days a web sign-in lasts.", min=1, max=3650)
+    signin_attempts: int = _option(
+        10, "Failed sign-ins allowed per client address and per account in "
+        "signin_window seconds (web and Google Reader ClientLogin); more are refused (429).",
+        min=1, max=10_000)
+    signin_window: int = _option(900, "The window of signin_attempts, in seconds.",
+                                 min=1, max=_DAY_S)
 
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     config_file: Path | None = None

@@ -65,11 +65,12 @@ def _register() -> None:
         search,
         serve,
         stories,
+        users,
         worker,
     )
 
     for module in (articles, cluster, config, db, evaluate, feeds, fetch, imports, search,
-                   serve, stories, worker):
+                   serve, stories, users, worker):
         module.register(main)
 
 
