@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     ColumnElement,
+    Connection,
     delete,
     exists,
     func,
@@ -57,9 +57,19 @@ def is_read(user_id: int) -> ColumnElement[bool]:
 # --- articles ---------------------------------------------------------------------------
 
 
+def with_copies(conn: Connection, article_ids: Iterable[int]) -> list[int]:
+    """The articles and their syndicated copies (``duplicate_of`` one of them): reading
+    one of a set of copies reads them all."""
+    ids = set(article_ids)
+    for part in _chunks(sorted(ids)):
+        ids.update(conn.execute(select(articles.c.id).where(articles.c.duplicate_of.in_(part)))
+                   .scalars())
+    return sorted(ids)
+
+
 def mark_read(conn: Connection, user_id: int, article_ids: Iterable[int], now: datetime) -> int:
-    """Mark articles read; returns how many were unread."""
-    ids = sorted(set(article_ids))
+    """Mark articles (and their copies) read; returns how many were unread."""
+    ids = with_copies(conn, article_ids)
     done = 0
     for part in _chunks(ids):
         have = set(conn.execute(select(article_reads.c.article_id).where(
@@ -75,7 +85,7 @@ def mark_read(conn: Connection, user_id: int, article_ids: Iterable[int], now: d
 
 
 def mark_unread(conn: Connection, user_id: int, article_ids: Iterable[int]) -> int:
-    ids = sorted(set(article_ids))
+    ids = with_copies(conn, article_ids)
     done = 0
     for part in _chunks(ids):
         done += conn.execute(delete(article_reads).where(

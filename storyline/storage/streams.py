@@ -23,8 +23,13 @@ from sqlalchemy import (
     union_all,
 )
 
-from storyline.storage.readstate import is_read, is_starred, outlet_allowed, story_unread
-from storyline.storage.readstate import story_visible
+from storyline.storage.readstate import (
+    is_read,
+    is_starred,
+    outlet_allowed,
+    story_unread,
+    story_visible,
+)
 from storyline.storage.schema import UTCDateTime, articles, sources, stories, story_summaries
 
 STORY_BASE = 1 << 40  # story items' ids: above any article id this database will reach

@@ -99,10 +99,9 @@ async def reading_allowed(request: Request) -> None:
 def check_csrf(request: Request, who: Viewer, given: str | None) -> None:
     """A signed-in form post: same origin, and the session's CSRF token."""
     check_same_origin(request)
-    if who.via == "session":
-        if not given or not who.csrf or not hmac.compare_digest(given.encode(),
-                                                               who.csrf.encode()):
-            raise WriteRefused(403, "this form has expired or did not come from this site "
+    if who.via == "session" and (not given or not who.csrf or not hmac.compare_digest(
+            given.encode(), who.csrf.encode())):
+        raise WriteRefused(403, "this form has expired or did not come from this site "
                                     "(CSRF token missing or wrong): reload the page and "
                                     "try again")
 

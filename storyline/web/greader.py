@@ -24,9 +24,8 @@ from storyline.accounts import muting
 from storyline.accounts import users as accounts
 from storyline.accounts.muting import Mutes
 from storyline.storage import categories as category_store
-from storyline.storage import readstate
+from storyline.storage import readstate, streams
 from storyline.storage import sources as source_store
-from storyline.storage import streams
 from storyline.storage.streams import STORY_BASE, StreamQuery
 from storyline.text.wording import plural
 from storyline.web import greader_items as gr
