@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Select,
+    cast,
     false,
     func,
     literal,
@@ -92,7 +94,8 @@ def headline() -> ColumnElement[Any]:
 
 
 def story_select(q: StreamQuery) -> Select[Any]:
-    sel = (select(literal("s").label("kind"), (stories.c.id + STORY_BASE).label("item_id"),
+    sel = (select(literal("s").label("kind"), (cast(stories.c.id, BigInteger)
+                                           + literal(STORY_BASE, BigInteger)).label("item_id"),
                   _story_time().label("ts"))
            .select_from(stories.outerjoin(story_summaries,
                                           story_summaries.c.story_id == stories.c.id))
