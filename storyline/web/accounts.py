@@ -79,9 +79,6 @@ def signin_page(request: Request, *, message: str | None = None, error: bool = F
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request,
                       next: Annotated[str, Query(max_length=2000)] = "/") -> Response:
-    who = await auth.viewer(request)
-    if who.via == "session":
-        return RedirectResponse(auth.safe_next(next), status_code=303)
     return signin_page(request, next_url=auth.safe_next(next))
 
 
