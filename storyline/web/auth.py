@@ -98,7 +98,7 @@ async def reading_allowed(request: Request) -> None:
 
 def check_csrf(request: Request, who: Viewer, given: str | None) -> None:
     """A signed-in form post: same origin, and the session's CSRF token."""
-    check_same_origin(request)
+    check_same_origin(request, allow_null=True)
     if who.via == "session" and (not given or not who.csrf or not hmac.compare_digest(
             given.encode(), who.csrf.encode())):
         raise WriteRefused(403, "this form has expired or did not come from this site "
@@ -141,7 +141,7 @@ def set_presign_cookie(response: Response, request: Request, value: str) -> None
 
 
 def check_presign(request: Request, given: str | None) -> None:
-    check_same_origin(request)
+    check_same_origin(request, allow_null=True)
     cookie = request.cookies.get(PRESIGN_COOKIE, "")
     if not given or not cookie or not hmac.compare_digest(given.encode(), cookie.encode()):
         raise WriteRefused(403, "the sign-in form has expired (CSRF token missing or "
