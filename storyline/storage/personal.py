@@ -23,15 +23,15 @@ from storyline.storage.schema import (
     story_visits,
 )
 
-_UID = bindparam("user_id")
-_SID = bindparam("story_id")
+_UID: Any = bindparam("user_id")
+_SID: Any = bindparam("story_id")
 _VIEW_STATE = select(
     stories.c.status, stories.c.members_hash,
     story_summaries.c.written_at,
     story_visits.c.fingerprint, story_visits.c.new_articles, story_visits.c.new_sentences,
     select(func.count()).select_from(story_members)
     .join(articles, articles.c.id == story_members.c.article_id)
-    .where(story_members.c.story_id == stories.c.id, ~is_read(_UID))  # type: ignore[arg-type]
+    .where(story_members.c.story_id == stories.c.id, ~is_read(_UID))
     .scalar_subquery().label("unread"),
     select(func.count()).select_from(mutes).where(mutes.c.user_id == _UID)
     .scalar_subquery().label("mutes"),

@@ -235,8 +235,8 @@ def atom_feed(*, stream_id: str, title: str, self_url: str, items: list[Item],
     sub(root, "title", title)
     sub(root, "link", rel="self", href=self_url)
     sub(root, "generator", "Storyline")
-    sub(root, "updated", _rfc3339(max((i.updated or i.published for i in items
-                                       if i.updated or i.published), default=None)))
+    stamps = [t for t in (i.updated or i.published for i in items) if t is not None]
+    sub(root, "updated", _rfc3339(max(stamps) if stamps else None))
     if continuation:
         sub(root, "continuation", continuation, GR_NS)
     for item in items:
