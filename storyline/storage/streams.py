@@ -203,6 +203,11 @@ def story_items(conn: Connection, story_ids: Sequence[int]) -> dict[int, Any]:
     return {r.id: r for r in rows}
 
 
+def feed_refs(conn: Connection) -> list[tuple[int, str]]:
+    """(id, URL) of every feed (no counts: cheap enough for every request)."""
+    return [(r.id, r.url) for r in conn.execute(select(sources.c.id, sources.c.url))]
+
+
 def existing_articles(conn: Connection, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()

@@ -105,6 +105,7 @@ async def signin(request: Request, name: Short = "", password: Text = "",
     engine = request.app.state.engine
     old = request.cookies.get(auth.SESSION_COOKIE)
     if old:  # never carry a session over a sign-in (session fixation)
+        auth.forget_session(old)
         await run_in_threadpool(accounts.end_session, engine, old)
     value, _ = await run_in_threadpool(accounts.new_session, engine, user,
                                        request.app.state.settings.session_days)
@@ -124,6 +125,7 @@ async def signout(request: Request, csrf: Short = "") -> Response:
             return html("error.html", who, exc.status, title="Forbidden", message=exc.message,
                         nav="")
         cookie = request.cookies.get(auth.SESSION_COOKIE, "")
+        auth.forget_session(cookie)
         await run_in_threadpool(accounts.end_session, request.app.state.engine, cookie)
     response = RedirectResponse("/", status_code=303)
     auth.clear_session_cookie(response, request)
@@ -222,6 +224,7 @@ async def password_change(request: Request, csrf: Short = "", current: Text = ""
     except accounts.AccountError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
     # Every session ended with the change: this browser gets a fresh one.
+    auth.forget_session()
     value, csrf_token = await run_in_threadpool(accounts.new_session, engine, user,
                                                 request.app.state.settings.session_days)
     fresh = Viewer(user, csrf_token, "session")
@@ -243,6 +246,7 @@ async def mute_add(request: Request, csrf: Short = "", kind: Short = "outlet",
                                         kind, value)
     except muting.MuteError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
+    personal.forget_plain()
     what = muting.normalize(kind, value)
     return await account_page(request, who, message=f"Muted {kind} “{what}”." if added
                               else f"“{what}” was already muted.")
@@ -260,6 +264,7 @@ async def mute_remove(request: Request, csrf: Short = "", kind: Short = "outlet"
                                        kind, value)
     except muting.MuteError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
+    personal.forget_plain()
     return await account_page(request, who, message="Unmuted." if done else
                               "That was not muted.", error=not done)
 

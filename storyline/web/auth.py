@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -49,6 +50,37 @@ class Viewer:
 ANONYMOUS = Viewer()
 ADMIN = Viewer(via="admin")
 
+#: Sessions looked up in the last SESSION_TTL seconds, by cookie value: a signed-in page
+#: view then costs no query. Signing out (or a password change) here drops the entry at
+#: once; in another server process it lasts at most SESSION_TTL more seconds.
+SESSION_TTL = 10.0
+_SESSIONS: dict[str, tuple[float, Viewer]] = {}
+_SESSIONS_MAX = 10_000
+
+
+def forget_session(cookie: str | None = None) -> None:
+    """Drop one cached session (or all)."""
+    if cookie is None:
+        _SESSIONS.clear()
+    else:
+        _SESSIONS.pop(cookie, None)
+
+
+async def _session_viewer(engine: Any, cookie: str) -> Viewer | None:
+    now = time.monotonic()
+    hit = _SESSIONS.get(cookie)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    session = await run_in_threadpool(accounts.session_of, engine, cookie)
+    if session is None:
+        _SESSIONS.pop(cookie, None)
+        return None
+    found = Viewer(session.user, session.csrf, "session")
+    if len(_SESSIONS) >= _SESSIONS_MAX:
+        _SESSIONS.clear()
+    _SESSIONS[cookie] = (now + SESSION_TTL, found)
+    return found
+
 
 def secure_request(request: Request) -> bool:
     public = request.app.state.settings.public_url.strip().lower()
@@ -65,9 +97,7 @@ async def viewer(request: Request) -> Viewer:
     cookie = request.cookies.get(SESSION_COOKIE)
     token = bearer_token(request)
     if cookie:
-        session = await run_in_threadpool(accounts.session_of, engine, cookie)
-        if session is not None:
-            found = Viewer(session.user, session.csrf, "session")
+        found = await _session_viewer(engine, cookie) or ANONYMOUS
     if found is ANONYMOUS and token:
         admin = request.app.state.settings.admin_token
         if admin and hmac.compare_digest(token.encode(), admin.encode()):

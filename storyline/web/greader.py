@@ -123,9 +123,9 @@ def _int(form: MultiDict, key: str, default: int, high: int) -> int:
 
 def feed_ids(conn: Connection) -> dict[str, int]:
     out: dict[str, int] = {}
-    for s in source_store.list_all(conn):
-        out[f"feed/{s.id}"] = s.id
-        out[f"feed/{s.url}"] = s.id
+    for fid, url in streams.feed_refs(conn):
+        out[f"feed/{fid}"] = fid
+        out[f"feed/{url}"] = fid
     return out
 
 
@@ -332,7 +332,7 @@ def _unread(engine: Any, user_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
         mutes = muting.load(conn, user_id)
         per_feed = streams.unread_by_feed(conn, user_id, mutes.outlets)
-        feeds = {s.id for s in source_store.list_all(conn)}
+        feeds = {fid for fid, _ in streams.feed_refs(conn)}
         cats = category_store.by_source(conn)
         n_stories, newest_story = streams.unread_stories(conn, user_id, mutes.outlets,
                                                           mutes.words)

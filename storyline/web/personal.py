@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,12 @@ from storyline.write.page import story_page, summary_fragment
 
 PAGE_SIZE = queries.PAGE_SIZE
 NEW_MARK_CLASS = "new-since"
+#: (user, story) pairs whose page was found "plain" (unchanged since the user's visit, all
+#: read, no mutes) in the last PLAIN_TTL seconds, with the content version then: a
+#: repeat view serves the anonymous page's cached bytes without a query.
+PLAIN_TTL = 5.0
+_PLAIN: dict[tuple[int, int], tuple[float, Any]] = {}
+_PLAIN_MAX = 50_000
 
 
 # --- shared, cached per content version --------------------------------------------------
@@ -79,6 +86,11 @@ def hidden_stories(reader: Reader, mutes: Mutes) -> dict[int, str]:
     return reader.cache.get_sync(("hidden", mutes.key()), build)
 
 
+def forget_plain() -> None:
+    """After a change that the content version may not show (a mute on PostgreSQL)."""
+    _PLAIN.clear()
+
+
 def _page_of(ranking: list[rank.RankedStory], page: int) -> tuple[list[rank.RankedStory],
                                                                    int, int]:
     pages = max(1, math.ceil(len(ranking) / PAGE_SIZE))
@@ -102,11 +114,20 @@ def headlines(reader: Reader, who: Viewer, page: int, category: str | None = Non
         if hidden:
             ranking = [s for s in ranking if s.id not in hidden]
     chosen, page, pages = _page_of(ranking, page)
-    with reader.engine.connect() as conn:
-        cards = queries.story_cards(conn, [s.id for s in chosen])
-        states = (readstate.story_states(conn, user.id, [c["id"] for c in cards],
-                                         mutes.outlets) if user else {})
-        seen = readstate.fingerprints(conn, user.id, [c["id"] for c in cards]) if user else {}
+
+    def build_cards() -> list[dict[str, Any]]:
+        with reader.engine.connect() as conn:
+            return queries.story_cards(conn, [s.id for s in chosen])
+
+    cards = [dict(c) for c in reader.cache.get_sync(
+        ("cards", category.lower() if category else None, mutes.key(), page), build_cards)]
+    if user is not None:
+        ids = [c["id"] for c in cards]
+        with reader.engine.connect() as conn:
+            states = readstate.story_states(conn, user.id, ids, mutes.outlets)
+            seen = readstate.fingerprints(conn, user.id, ids)
+    else:
+        states, seen = {}, {}
     scores = {s.id: s.score for s in chosen}
     for card in cards:
         card["score"] = round(scores[card["id"]], 6)
@@ -230,6 +251,10 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     """The story page (html or json) for a signed-in ``who``; marks it read."""
     assert who.user is not None
     user_id = who.user.id
+    key = (user_id, story_id)
+    hit = _PLAIN.get(key)
+    plain_now = (hit is not None and hit[0] > time.monotonic()
+                 and hit[1] == reader.cache.version and hit[1] is not None)
 
     def build() -> View | None:
         with reader.engine.begin() as conn:
@@ -245,6 +270,10 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
             if plain:
                 if st.unread:
                     readstate.mark_stories_read(conn, user_id, [story_id], datetime.now(UTC))
+                elif reader.cache.version is not None:
+                    if len(_PLAIN) >= _PLAIN_MAX:
+                        _PLAIN.clear()
+                    _PLAIN[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version)
                 return None  # the anonymous page, personalized
             row, _ = queries.resolve_story(conn, story_id)
             if row is None:
@@ -270,8 +299,9 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                                  storyline=page["storyline"])
         return View("ok", personalize(html, who))
 
-    view = await reader.cache.run(build)
+    view = None if plain_now else await reader.cache.run(build)
     if view is not None:
+        _PLAIN.pop(key, None)
         return view
     anon = await reader.story_view(story_id, "html" if fmt == "html" else "json")
     if anon.kind != "ok":
