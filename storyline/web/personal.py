@@ -283,6 +283,9 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
             members = readstate.members_of(conn, [story_id])[story_id]
             visit = reading.record_visit(conn, user_id, story_id, page, fp=fp,
                                          members=members)
+        if not mutes and not (visit.previous_at and (visit.new_articles
+                                                      or visit.new_sentences)):
+            return None  # nothing personal to show: the anonymous page, personalized
         if fmt == "json":
             body = stored.page_on_request(page, "json")
             data = json.loads(body)
