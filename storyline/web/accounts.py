@@ -246,7 +246,7 @@ async def mute_add(request: Request, csrf: Short = "", kind: Short = "outlet",
                                         kind, value)
     except muting.MuteError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
-    personal.forget_plain()
+    personal.forget_plain(_reader(request))
     what = muting.normalize(kind, value)
     return await account_page(request, who, message=f"Muted {kind} “{what}”." if added
                               else f"“{what}” was already muted.")
@@ -264,7 +264,7 @@ async def mute_remove(request: Request, csrf: Short = "", kind: Short = "outlet"
                                        kind, value)
     except muting.MuteError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
-    personal.forget_plain()
+    personal.forget_plain(_reader(request))
     return await account_page(request, who, message="Unmuted." if done else
                               "That was not muted.", error=not done)
 

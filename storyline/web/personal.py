@@ -37,8 +37,9 @@ NEW_MARK_CLASS = "new-since"
 #: read, no mutes) in the last PLAIN_TTL seconds, with the content version then: a
 #: repeat view serves the anonymous page's cached bytes without a query.
 PLAIN_TTL = 5.0
-_PLAIN: dict[tuple[int, int], tuple[float, Any]] = {}
 _PLAIN_MAX = 50_000
+def _plain(reader: Reader) -> dict[tuple[int, int], tuple[float, Any]]:
+    return reader.plain_views
 
 
 # --- shared, cached per content version --------------------------------------------------
@@ -86,9 +87,9 @@ def hidden_stories(reader: Reader, mutes: Mutes) -> dict[int, str]:
     return reader.cache.get_sync(("hidden", mutes.key()), build)
 
 
-def forget_plain() -> None:
+def forget_plain(reader: Reader) -> None:
     """After a change that the content version may not show (a mute on PostgreSQL)."""
-    _PLAIN.clear()
+    _plain(reader).clear()
 
 
 def _page_of(ranking: list[rank.RankedStory], page: int) -> tuple[list[rank.RankedStory],
@@ -252,7 +253,8 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     assert who.user is not None
     user_id = who.user.id
     key = (user_id, story_id)
-    hit = _PLAIN.get(key)
+    plain_views = _plain(reader)
+    hit = plain_views.get(key)
     plain_now = (hit is not None and hit[0] > time.monotonic()
                  and hit[1] == reader.cache.version and hit[1] is not None)
 
@@ -271,9 +273,9 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                 if st.unread:
                     readstate.mark_stories_read(conn, user_id, [story_id], datetime.now(UTC))
                 elif reader.cache.version is not None:
-                    if len(_PLAIN) >= _PLAIN_MAX:
-                        _PLAIN.clear()
-                    _PLAIN[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version)
+                    if len(plain_views) >= _PLAIN_MAX:
+                        plain_views.clear()
+                    plain_views[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version)
                 return None  # the anonymous page, personalized
             row, _ = queries.resolve_story(conn, story_id)
             if row is None:
@@ -304,7 +306,7 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
 
     view = None if plain_now else await reader.cache.run(build)
     if view is not None:
-        _PLAIN.pop(key, None)
+        plain_views.pop(key, None)
         return view
     anon = await reader.story_view(story_id, "html" if fmt == "html" else "json")
     if anon.kind != "ok":
