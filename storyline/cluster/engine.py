@@ -31,7 +31,7 @@ class EngineConfig:
     candidates: int = 20  # nearest active stories scored by the pair model
     consolidate_every: int = 200  # assignments between consolidation passes
     merge_neighbours: int = 3  # stories compared with each touched story when consolidating
-    merge_max_small: int = 3  # consolidation repairs fragments: the smaller side is at most
+    merge_max_small: int = 8  # consolidation repairs fragments: the smaller side is at most
     # this big (two established stories are different events unless articles say otherwise)
     split_threshold: float = 0.25  # cosine of a member to the rest below this splits it off
     dim: int = 384

@@ -251,12 +251,14 @@ class ClusterService:
         assert engine is not None
         now = _now()
         touched, engine.touched = engine.touched, set()
+        # Live stories first: a story merged away points at one that may be new.
         for sid in sorted(touched):
             state = engine.stories.get(sid)
-            if state is None:  # merged away
+            if state is not None:
+                save_story(conn, state, now)
+        for sid in sorted(touched):
+            if sid not in engine.stories:  # merged away
                 story_store.mark_merged(conn, sid, engine.resolve(sid), now)
-                continue
-            save_story(conn, state, now)
         story_store.add_members(conn, [
             (aid, engine.resolve(engine.article_story[aid]), score) for aid, score in assigned
         ], now)
