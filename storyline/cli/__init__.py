@@ -64,12 +64,13 @@ def _register() -> None:
         imports,
         search,
         serve,
+        status,
         stories,
         worker,
     )
 
     for module in (articles, cluster, config, db, evaluate, feeds, fetch, imports, search,
-                   serve, stories, worker):
+                   serve, status, stories, worker):
         module.register(main)
 
 

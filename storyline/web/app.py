@@ -65,7 +65,7 @@ def error_page(status: int, message: str, *, query: str = "") -> HTMLResponse:
 def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) -> FastAPI:
     """The reader over ``engine``; pages are cached until the database content changes
     (checked at most every ``cache_ttl`` seconds)."""
-    from storyline.web import api, feeds, pages
+    from storyline.web import api, feeds, pages, status
 
     stay_offline()
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     app.include_router(pages.router)
     app.include_router(feeds.router)
     app.include_router(api.router)
+    app.include_router(status.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
