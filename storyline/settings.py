@@ -28,6 +28,7 @@ APP_NAME = "storyline"
 
 EmbedBackend = Literal["auto", "onnx", "torch"]
 WriterKind = Literal["extractive", "llm"]
+WorkerPool = Literal["prefork", "threads", "solo"]
 
 _T = TypeVar("_T")
 _DAY_S = 86400
@@ -233,7 +234,7 @@ class Settings:
         "(comma-separated: poll, extract, embed, cluster, write, storylines).")
     worker_concurrency: int = _option(1, "Tasks a distributed worker runs at once "
                                       "(processes of its pool).", min=1, max=256)
-    worker_pool: str = _option("prefork", "Celery pool of a distributed worker: prefork "
+    worker_pool: WorkerPool = _option("prefork", "Celery pool of a distributed worker: prefork "
                                "(processes), threads, or solo (one task at a time in the "
                                "worker process).", choices=("prefork", "threads", "solo"))
     sweep_interval: int = _option(30, "Seconds between two sweeps of the beat: due feeds "

@@ -233,7 +233,8 @@ def settled(engine: Engine, n: int) -> bool:
 
     with engine.connect() as conn:
         if (work.pending_entry_count(conn) or work.unready_count(conn)
-                or engine_state.pending_links(conn)):
+                or engine_state.pending_links(conn)
+                or engine_state.get(conn, "consolidation_owed")):
             return False
         stored = int(conn.execute(select(func.count()).select_from(articles)).scalar() or 0)
         if stored < n or work.unclustered_ready_count(conn):

@@ -195,17 +195,23 @@ class ClusterService:
 
     def run(self, progress: Callable[[int, int], None] | None = None, *,
             select_batch: Callable[[Connection, int], list[Any]] | None = None,
-            in_batch: Callable[[Connection, list[int]], None] | None = None
-            ) -> ClusterReport:
+            in_batch: Callable[[Connection, list[int]], None] | None = None,
+            owed: set[int] | None = None) -> ClusterReport:
         """Assign the pending articles. ``select_batch(conn, limit)`` picks the next
         batch (default: articles in no story, in publication order); ``in_batch(conn,
         article_ids)`` runs last in each write transaction (the distributed clusterer's
-        fencing check and checkpoint: raising there rolls the batch back)."""
+        fencing check and checkpoint: raising there rolls the batch back); ``owed``:
+        stories an interrupted run assigned to but never consolidated."""
         select_batch = select_batch or story_store.unassigned_articles
         report = ClusterReport()
         with self.db.connect() as conn:
             total = pending_count(conn)
             engine = self._index(conn)
+            if owed:
+                for owed_id in owed:
+                    if owed_id not in engine.stories:
+                        load_story(conn, engine, owed_id)
+                engine.owe_consolidation(owed)
         done = 0
         while True:
             # The slow part (encoding) runs outside the write transaction, so other

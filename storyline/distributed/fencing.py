@@ -21,12 +21,27 @@ from sqlalchemy import Connection, Engine
 
 from storyline.cluster.service import ClusterReport, ClusterService, refresh_story_links
 from storyline.settings import Settings
-from storyline.storage import work
+from storyline.storage import engine_state, work
 from storyline.storage.marks import story_mark
 
-__all__ = ["DEFAULT_SHARD", "Fenced", "ShardClusterer"]
+__all__ = ["CONSOLIDATION_OWED", "DEFAULT_SHARD", "Fenced", "ShardClusterer",
+           "consolidation_owed", "owed_stories"]
 
 DEFAULT_SHARD = "default"
+# Set in the transaction of a batch of assignments, cleared in the one of the run's
+# consolidation (merges, splits): a clusterer killed in between owes the consolidation,
+# and the next one runs it although no article is pending.
+CONSOLIDATION_OWED = "consolidation_owed"
+
+
+def owed_stories(conn: Connection) -> set[int]:
+    """The stories a run assigned articles to and did not consolidate."""
+    value = engine_state.get(conn, CONSOLIDATION_OWED) or ""
+    return {int(x) for x in value.split(",") if x}
+
+
+def consolidation_owed(conn: Connection) -> bool:
+    return bool(owed_stories(conn))
 
 
 class Fenced(RuntimeError):
@@ -90,6 +105,8 @@ class ShardClusterer:
             return
         try:
             work.unlock(conn, work.LOCK_SHARD, 0)
+        except Exception:  # the session is gone, and the lock with it
+            conn.invalidate()
         finally:
             conn.close()
 
@@ -111,20 +128,26 @@ class ShardClusterer:
             after = int(state.checkpoint) if state is not None else 0
             upto = work.max_seq(conn)
             mark = story_mark(conn)
-        if mark != self._mark:
+            owed = owed_stories(conn)
+        if mark != self._mark or owed:
             service.reset()  # stories changed elsewhere: reload them
 
         def select_batch(conn: Connection, limit: int) -> list[Any]:
             return work.ready_unclustered(conn, after, upto, limit)
 
-        def in_batch(conn: Connection, _article_ids: list[int]) -> None:
+        def in_batch(conn: Connection, article_ids: list[int]) -> None:
             self.check(conn)
+            if article_ids:
+                owed = owed_stories(conn) | work.stories_of(conn, article_ids)
+                engine_state.put(conn, CONSOLIDATION_OWED, ",".join(map(str, sorted(owed))))
+            elif consolidation_owed(conn):
+                engine_state.put(conn, CONSOLIDATION_OWED, "")
             first = work.first_unclustered_seq(conn, after, upto)
             work.set_checkpoint(conn, self.shard, upto if first is None else first - 1,
                                 _now())
 
         try:
-            report = service.run(select_batch=select_batch, in_batch=in_batch)
+            report = service.run(select_batch=select_batch, in_batch=in_batch, owed=owed)
         except BaseException:
             service.reset()  # its memory may be ahead of what was committed
             self._mark = None

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storyline.cluster.service import compute_vectors
 from storyline.distributed.app import QUEUES, SINGLETONS
-from storyline.distributed.fencing import Fenced
+from storyline.distributed.fencing import Fenced, consolidation_owed
 from storyline.distributed.runtime import Runtime
 from storyline.ingest.crawl import Poller, entry_from_dict, fetch_article
 from storyline.ingest.store import ingest
@@ -138,11 +138,12 @@ def cluster(rt: Runtime) -> Done:
     with rt.engine.connect() as conn:
         lag = work.unclustered_ready_count(conn)
         oldest = work.oldest_unclustered_ready(conn)
-    if not lag:
+        owed = consolidation_owed(conn)
+    if not lag and not owed:
         return Done(note="nothing pending")
     waited = (_now() - oldest).total_seconds() if oldest is not None else 0.0
     upstream = upstream_pending(rt)
-    if upstream and waited < rt.settings.cluster_max_wait:
+    if lag and upstream and waited < rt.settings.cluster_max_wait:
         return Done(note=f"{lag} ready, waiting for {upstream} upstream")
     clusterer = rt.clusterer
     if not clusterer.acquire(CLUSTER_LOCK_WAIT_S):
@@ -153,8 +154,9 @@ def cluster(rt: Runtime) -> Done:
         return Done(note=str(exc))
     finally:
         clusterer.release()
-    return Done(items=report.articles,
+    return Done(items=report.articles or int(owed),
                 note=f"epoch {clusterer.epoch}: {report.new_stories} new stories, "
+                     f"{report.merged} merged, {report.split} split, "
                      f"{len(report.touched_stories)} touched",
                 wake=[("storylines", None)])
 
@@ -219,7 +221,7 @@ def sweep(rt: Runtime, queue_depth: Callable[[str], int | None]) -> Done:
                           if sid not in links][:SWEEP_LIMIT]
         counts: Mapping[str, int] = {
             "embed": work.unready_count(conn),
-            "cluster": work.unclustered_ready_count(conn),
+            "cluster": work.unclustered_ready_count(conn) + int(consolidation_owed(conn)),
             "storylines": len(links),
         }
         wake: list[tuple[str, int | None]] = []

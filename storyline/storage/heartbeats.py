@@ -43,11 +43,11 @@ def record_run(conn: Connection, stage: str, *, at: datetime, items: int, elapse
 
 def throughput(conn: Connection, since: datetime) -> dict[str, dict[str, int]]:
     """Per stage since ``since``: task batches run, items done, milliseconds spent."""
-    return {r.stage: {"runs": int(r.runs), "items": int(r.items or 0),
+    return {r.stage: {"runs": int(r.runs), "items": int(r.n_items or 0),
                       "elapsed_ms": int(r.ms or 0)}
             for r in conn.execute(
                 select(stage_runs.c.stage, func.count().label("runs"),
-                       func.sum(stage_runs.c.items).label("items"),
+                       func.sum(stage_runs.c["items"]).label("n_items"),
                        func.sum(stage_runs.c.elapsed_ms).label("ms"))
                 .where(stage_runs.c.at >= since).group_by(stage_runs.c.stage))}
 

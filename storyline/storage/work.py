@@ -36,7 +36,7 @@ __all__ = [
     "due_feed_ids", "fence", "first_unclustered_seq", "lock_xact", "mark", "marked_since",
     "max_seq", "oldest_unclustered_ready", "pending_entry_count", "pending_entry_ids",
     "prune_marks", "ready_unclustered", "record_entry_error", "set_checkpoint",
-    "shard_state", "story_is_stale", "try_lock", "unclustered_ready_count",
+    "shard_state", "stories_of", "story_is_stale", "try_lock", "unclustered_ready_count",
     "unready_count", "unlock",
 ]
 
@@ -270,6 +270,12 @@ def fence(conn: Connection, shard: str, epoch: int) -> bool:
 def set_checkpoint(conn: Connection, shard: str, checkpoint: int, now: datetime) -> None:
     conn.execute(update(cluster_shards).where(cluster_shards.c.shard == shard)
                  .values(checkpoint=checkpoint, updated_at=now))
+
+
+def stories_of(conn: Connection, article_ids: Sequence[int]) -> set[int]:
+    """The stories these articles are in."""
+    return {int(r.story_id) for r in conn.execute(
+        select(story_members.c.story_id).where(story_members.c.article_id.in_(article_ids)))}
 
 
 # ---- write: one story ------------------------------------------------------------------
