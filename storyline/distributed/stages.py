@@ -207,8 +207,9 @@ def write(rt: Runtime, story_id: int) -> Done:
 
 def sweep(rt: Runtime, queue_depth: Callable[[str], int | None]) -> Done:
     """Send again what is pending and no message covers: every pending item of a stage
-    whose queue is empty (a restarted broker, a lost message), else the items whose
-    last message is older than ``sweep_requeue_after``; due feeds are polled."""
+    whose queue is empty (a restarted broker, a lost message); when fewer messages are
+    queued than items pending, the items whose last message is older than
+    ``sweep_requeue_after``; due feeds are polled. A long backlog is not sent twice."""
     now = _now()
     before = now - timedelta(seconds=rt.settings.sweep_requeue_after)
     with rt.engine.connect() as conn:
@@ -232,7 +233,9 @@ def sweep(rt: Runtime, queue_depth: Callable[[str], int | None]) -> Done:
                     wake.append((stage, None))
                 continue
             keys = keyed[stage]
-            if depth:  # messages are queued: re-send only the long-unanswered
+            if depth and depth >= len(keys):
+                continue  # as many messages queued as items pending: none is uncovered
+            if depth:  # some may be uncovered: re-send the long-unanswered
                 keys = [k for k in keys if k not in work.marked_since(conn, stage, keys,
                                                                       before)]
             wake.extend((stage, k) for k in keys)
