@@ -14,9 +14,9 @@ pages). For each configuration a fresh database gets the same feeds:
   and the clock runs until every article is stored, clustered and written.
 
 Prints articles/s (median over ``--repeat`` runs) and the ratio to the in-process run,
-then the broker's overhead: the round trip of a message through Redis to a worker and
-back (no-op tasks, less the same no-op called directly), times the messages one article
-costs in the run (LPUSH calls counted by Redis), in ms per article. The workers share
+then the broker's overhead: the round trip of a message through Redis (publish, receive,
+acknowledge, one at a time) times the messages one article costs in the runs (LPUSH
+calls counted by Redis), in ms per article. The workers share
 this machine's cores: on a 2-core machine 4 workers contend, they do not scale.
 """
 
@@ -116,40 +116,24 @@ def warm_up(engine, workers: Workers, k: int) -> None:  # type: ignore[no-untype
     wait_for("the workers' heartbeats", ready, 300, check=workers.alive)
 
 
-def broker_round_trip_ms(tmp: Path, pg: PostgresServer, redis: RedisServer) -> float:
-    """ms per message through the broker and a worker, beyond the task's own work."""
-    from storyline.distributed import stages
-    from storyline.distributed.app import TASK_OF, make_app
-    from storyline.distributed.runtime import Runtime
-    from storyline.distributed.tasks import queue_depth
+def broker_round_trip_ms(redis: RedisServer) -> float:
+    """ms per message through Redis: publish a task message (Celery's own format, via
+    kombu), receive it and acknowledge it, one at a time, as a worker with prefetch 1
+    does."""
+    from kombu import Connection
 
-    url = pg.new_database()
-    settings = settings_for(tmp, url, redis.url)
-    engine = open_database(settings)
-    rt = Runtime(settings)
-    t0 = time.perf_counter()
-    for _ in range(NOOP_MESSAGES):
-        stages.extract(rt, 0)
-    direct = time.perf_counter() - t0
-    workers = Workers(tmp / "noop", url, redis.url)
-    (tmp / "noop").mkdir(exist_ok=True)
-    app = make_app(settings, register=False)
-    try:
-        workers.start("noop", "--queues", "extract")
-        warm_up(engine, workers, 1)
-        app.send_task(TASK_OF["extract"], args=[0], queue="extract")
-        time.sleep(1)
+    body = {"task": "storyline.extract", "args": [12345]}
+    with Connection(redis.url) as conn:
+        queue = conn.SimpleQueue("bench-roundtrip")
+        queue.put(body)
+        queue.get(timeout=5).ack()  # warm
         t0 = time.perf_counter()
-        with app.producer_or_acquire() as producer:
-            for _ in range(NOOP_MESSAGES):
-                app.send_task(TASK_OF["extract"], args=[0], queue="extract",
-                              producer=producer)
-        wait_for("drained", lambda: queue_depth(app, "extract") == 0, 300, poll_s=0.02)
-        through = time.perf_counter() - t0
-    finally:
-        workers.stop_all()
-        engine.dispose()
-    return max(0.0, (through - direct) / NOOP_MESSAGES * 1000)
+        for _ in range(NOOP_MESSAGES):
+            queue.put(body)
+            queue.get(timeout=5).ack()
+        took = time.perf_counter() - t0
+        queue.close()
+    return took / NOOP_MESSAGES * 1000
 
 
 def main() -> None:
@@ -157,12 +141,17 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=120)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--broker-only", action="store_true",
+                    help="Only the broker round trip, ms per message.")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     pg, redis, http = PostgresServer(), RedisServer(), LocalHTTPServer().start()
     pg.start()
     redis.start()
     try:
+        if args.broker_only:
+            print(f"broker: {broker_round_trip_ms(redis):.2f} ms per message")
+            return
         site = Site(http, corpus(args.articles, shared=False), feeds=10)
         models = Models()
         models.encoder(settings_for(tmp, "").embed_backend).encode(["warm up"])
@@ -181,7 +170,7 @@ def main() -> None:
             sent_per_article.append(statistics.median(r[1] for r in runs) / n)
             label = f"{k} worker process" + ("es" if k > 1 else "")
             print(f"{label:<24} {took:>8.1f} {n / took:>11.2f} {base / took:>14.2f}")
-        per_message = broker_round_trip_ms(tmp, pg, redis)
+        per_message = broker_round_trip_ms(redis)
         per_article = statistics.median(sent_per_article)
         print(f"broker: {per_message:.2f} ms per message (round trip to a worker, beyond "
               f"the task), {per_article:.1f} messages per article -> "
