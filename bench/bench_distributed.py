@@ -172,8 +172,7 @@ def main() -> None:
             print(f"{label:<24} {took:>8.1f} {n / took:>11.2f} {base / took:>14.2f}")
         per_message = broker_round_trip_ms(redis)
         per_article = statistics.median(sent_per_article)
-        print(f"broker: {per_message:.2f} ms per message (round trip to a worker, beyond "
-              f"the task), {per_article:.1f} messages per article -> "
+        print(f"broker: {per_message:.2f} ms per message (publish, receive, acknowledge), {per_article:.1f} messages per article -> "
               f"{per_message * per_article:.1f} ms per article")
     finally:
         http.stop()

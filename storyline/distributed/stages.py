@@ -195,7 +195,9 @@ def write(rt: Runtime, story_id: int) -> Done:
             return Done(note="another worker writes it")
         try:
             with engine.connect() as conn:
-                if story_id in engine_state.pending_links(conn):
+                # A refresh can change any story's storyline (and so its page): write
+                # after it, as in-process; the storylines task wakes the writes.
+                if engine_state.pending_links(conn) or consolidation_owed(conn):
                     return Done(note="storyline refresh pending")
                 if not work.story_is_stale(conn, story_id):
                     return Done(note="current")
@@ -218,8 +220,8 @@ def sweep(rt: Runtime, queue_depth: Callable[[str], int | None]) -> Done:
             "extract": work.pending_entry_ids(conn, SWEEP_LIMIT),
         }
         links = engine_state.pending_links(conn)
-        keyed["write"] = [sid for sid in summary_store.stale_story_ids(conn)
-                          if sid not in links][:SWEEP_LIMIT]
+        keyed["write"] = ([] if links or consolidation_owed(conn)
+                          else summary_store.stale_story_ids(conn)[:SWEEP_LIMIT])
         counts: Mapping[str, int] = {
             "embed": work.unready_count(conn),
             "cluster": work.unclustered_ready_count(conn) + int(consolidation_owed(conn)),
