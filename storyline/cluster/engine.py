@@ -190,6 +190,11 @@ class ClusterEngine:
         norm = story.terms_norm
         return rep, {t: w / norm for t, w in story.terms.items()}
 
+    def owe_consolidation(self, story_ids: set[int]) -> None:
+        """Consider these stories at the next consolidation, as if touched since the last
+        (a clusterer replaying a run whose consolidation was never committed)."""
+        self._pending.update(sid for sid in story_ids if sid in self.stories)
+
     def consolidate(self) -> ConsolidationReport:
         """Merge touched stories into converged neighbours; split off misfit members."""
         report = ConsolidationReport()

@@ -354,3 +354,78 @@ source_categories = Table(
            primary_key=True),
     Index("ix_source_categories_category", "category_id"),
 )
+
+# --- distributed pipeline (migration 0006, issue 15) ---------------------------------
+
+# Feed entries a poll found new, waiting for the extract stage (fetch the page, extract,
+# store). Unique by the article identity the entry will have, so a re-poll adds nothing.
+pending_entries = Table(
+    "pending_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(80), nullable=False, unique=True),
+    Column("entry", Text, nullable=False),  # the FeedEntry as JSON
+    Column("feed_title", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)
+
+# The ready sequence: a number per article, given when its vectors are stored (it is
+# ready to cluster), in commit order; the clusterer's checkpoint is a number of it.
+article_sequence = Table(
+    "article_sequence",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("ready_at", UTCDateTime, nullable=False),
+)
+
+# One row per clustering shard: the fencing epoch (raised by every new holder of the
+# shard's lock) and the checkpoint (every article of a lower or equal seq is clustered).
+cluster_shards = Table(
+    "cluster_shards",
+    metadata,
+    Column("shard", String(32), primary_key=True),
+    Column("epoch", BigInteger, nullable=False, default=0),
+    Column("checkpoint", BigInteger, nullable=False, default=0),
+    Column("owner", Text),
+    Column("acquired_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+# When a message was last sent for an item of a stage (the sweep re-sends old ones).
+work_marks = Table(
+    "work_marks",
+    metadata,
+    Column("stage", String(16), primary_key=True),
+    Column("key", BigInteger, primary_key=True),
+    Column("enqueued_at", UTCDateTime, nullable=False),
+)
+
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("queues", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("tasks", Integer, nullable=False, default=0),
+)
+
+# One row per task batch a worker ran: the status command's throughput per stage.
+stage_runs = Table(
+    "stage_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("elapsed_ms", Integer, nullable=False),
+    Column("worker", Text),
+    Index("ix_stage_runs_stage_at", "stage", "at"),
+)

@@ -67,7 +67,7 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     (checked at most every ``cache_ttl`` seconds)."""
     from fastapi import Depends
 
-    from storyline.web import accounts, api, auth, feeds, greader, pages
+    from storyline.web import accounts, api, auth, feeds, greader, pages, status
 
     stay_offline()
 
@@ -89,6 +89,7 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     app.include_router(pages.router, dependencies=gate)
     app.include_router(feeds.router, dependencies=gate)
     app.include_router(api.router, dependencies=gate)
+    app.include_router(status.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -3,7 +3,7 @@ sessions and API tokens (SHA-256 of the secret only), read articles, stars, stor
 ("new since your last visit"), mutes; and folders (categories) of feeds, kept from OPML.
 
 Revision ID: 0007_accounts
-Revises: 0005_story_pages (re-chained onto 0006 at merge)
+Revises: 0006_distributed
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storyline.storage.schema import UTCDateTime
 
 revision = "0007_accounts"
-down_revision = "0005_story_pages"
+down_revision = "0006_distributed"
 branch_labels = None
 depends_on = None
 
