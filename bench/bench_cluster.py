@@ -2,6 +2,11 @@
 the database, and end to end; peak memory per scale.
 
     .venv/bin/python bench/bench_cluster.py [--scales 1000 10000 100000] [--new 500]
+        [--baseline DIR]
+
+``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add /tmp/base
+main``) runs the clustering scales with that code as well, alternating run by run, and
+prints its figures next to this checkout's.
 
 Scaling uses synthetic article vectors arriving at a constant rate (PER_DAY), so that the
 archive grows with the scale while the number of *active* stories (inside the clustering
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -143,30 +149,48 @@ def main() -> None:
     ap.add_argument("--new", type=int, default=500)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="checkout of earlier code to run side by side")
+    ap.add_argument("--no-embedding", action="store_true", help="skip the embedding figure")
     args = ap.parse_args()
     if args.one is not None:
         print(json.dumps(one_scale(args.one, args.new)))
         return
 
-    embed_rate = bench_embedding(args.runs)
-    print(f"embedding alone: {embed_rate:.1f} articles/s (basil full texts, 256 tokens, "
-          f"median of {args.runs})")
-    results = {}
+    embed_rate = 0.0
+    if not args.no_embedding:
+        embed_rate = bench_embedding(args.runs)
+        print(f"embedding alone: {embed_rate:.1f} articles/s (basil full texts, 256 tokens, "
+              f"median of {args.runs})")
+    trees = {"this": REPO}
+    if args.baseline is not None:
+        trees["baseline"] = args.baseline.resolve()
+    results: dict[str, dict[int, float]] = {name: {} for name in trees}
     for n in args.scales:
-        rates = []
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for _ in range(args.runs):
-            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--new",
-                                  str(args.new)], capture_output=True, text=True, check=True)
-            rates.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        med = statistics.median(r["per_s"] for r in rates)
-        results[n] = med
-        print(f"clustering alone, {n:>7} articles in the database: {med:8.1f} articles/s "
-              f"(active stories {rates[0]['active']}, peak RSS "
-              f"{max(r['peak'] for r in rates):.0f} MiB)")
-    base = results[args.scales[0]]
-    for n in args.scales[1:]:
-        print(f"cost per article at {n} vs {args.scales[0]}: {base / results[n]:.2f}x")
-    cluster_rate = results[args.scales[-1]]
+            for name, root in trees.items():
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                out = subprocess.run(
+                    [sys.executable, str(root / "bench" / "bench_cluster.py"), "--one", str(n),
+                     "--new", str(args.new)], capture_output=True, text=True, check=True,
+                    env=env, cwd=root)
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for name, rates in runs.items():
+            med = statistics.median(r["per_s"] for r in rates)
+            results[name][n] = med
+            print(f"clustering alone [{name}], {n:>7} articles in the database: {med:8.1f} "
+                  f"articles/s (active stories {rates[0]['active']}, peak RSS "
+                  f"{max(r['peak'] for r in rates):.0f} MiB)")
+    for name, res in results.items():
+        base = res[args.scales[0]]
+        for n in args.scales[1:]:
+            print(f"cost per article [{name}] at {n} vs {args.scales[0]}: "
+                  f"{base / res[n]:.2f}x")
+    if not embed_rate:
+        return
+    results_this = results["this"]
+    cluster_rate = results_this[args.scales[-1]]
     e2e = 1 / (1 / embed_rate + 1 / cluster_rate)
     print(f"end to end (embedding + clustering at {args.scales[-1]}): {e2e:.1f} articles/s; "
           f"clustering overhead {100 * embed_rate / cluster_rate:.1f}% of embedding time")

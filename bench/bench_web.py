@@ -18,6 +18,12 @@ Scenarios, in this order, each a warm-up then --runs runs of --seconds seconds:
                  (runs continue where the last stopped): each id comes back only after all
                  the others, so an LRU page cache smaller than the corpus never hits
   api-hot/-all   the same two for /api/stories/{id}
+  user-index, user-hot, user-all
+                 /, story-hot and story-all signed in (a session cookie): read state,
+                 mutes and "new since your last visit" per user; the first visit of a
+                 story records it (a write), later ones find it unchanged
+  gr-contents    Google Reader API stream/contents of the Stories stream, n=100
+  gr-ids         stream/items/ids of the unread stories, n=1000
 
 Load generator: ``wrk`` when installed (Debian package; one thread, a Lua script feeding the
 paths), else a Python asyncio generator (raw streams, keep-alive) in its own process. Both run
@@ -58,6 +64,7 @@ HOT_SET = 100
 WRK_LUA = r"""
 -- Paths from a file, one a line; thread t of T takes positions start+t, start+t+T, ...
 local paths = {}
+local headers = {}
 local pos, step = 0, 1
 local threads_seen = 0
 function setup(thread)
@@ -68,11 +75,17 @@ function init(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   step = tonumber(args[2])
   pos = tonumber(args[3]) + (tid or 0)
+  if args[4] then
+    for line in io.lines(args[4]) do
+      local k, v = line:match("^([^:]+):%s*(.*)$")
+      if k then headers[k] = v end
+    end
+  end
 end
 function request()
   local p = paths[(pos % #paths) + 1]
   pos = pos + step
-  return wrk.format("GET", p)
+  return wrk.format("GET", p, headers)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -106,6 +119,7 @@ class Scenario:
     name: str
     paths: list[str]
     expect: int = 200  # the status every response should have
+    headers: list[str] = field(default_factory=list)  # e.g. a session cookie
     runs: list[Run] = field(default_factory=list)
     cursor: int = 0  # where the next run starts in ``paths``
 
@@ -164,8 +178,8 @@ def children_cpu() -> float:
 
 
 async def _connection(host: str, port: int, paths: list[str], start: int, step: int,
-                      deadline: float, expect: int, lat: list[float], errors: list[int]
-                      ) -> None:
+                      deadline: float, expect: int, lat: list[float], errors: list[int],
+                      extra: str = "") -> None:
     pos = start
     reader = writer = None
     while time.perf_counter() < deadline:
@@ -176,7 +190,8 @@ async def _connection(host: str, port: int, paths: list[str], start: int, step: 
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
             assert reader is not None
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n"
+                         .encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             headers = {k.strip().lower(): v.strip() for k, _, v in
@@ -206,13 +221,14 @@ async def _connection(host: str, port: int, paths: list[str], start: int, step: 
 
 
 async def _loadgen(host: str, port: int, paths: list[str], start: int, connections: int,
-                   seconds: float, expect: int) -> dict[str, Any]:
+                   seconds: float, expect: int, extra: str = "") -> dict[str, Any]:
     lat: list[float] = []
     errors = [0]
     t0 = time.perf_counter()
     deadline = t0 + seconds
     await asyncio.gather(*(_connection(host, port, paths, start + i, connections, deadline,
-                                       expect, lat, errors) for i in range(connections)))
+                                       expect, lat, errors, extra)
+                           for i in range(connections)))
     elapsed = time.perf_counter() - t0
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [0.0] * 99
     return {"requests": len(lat), "seconds": elapsed, "errors": errors[0],
@@ -221,8 +237,10 @@ async def _loadgen(host: str, port: int, paths: list[str], start: int, connectio
 
 def loadgen_main(args: argparse.Namespace) -> None:
     paths = Path(args.loadgen_child).read_text().split("\n")
+    extra = "".join(f"{h}\r\n" for h in (Path(args.headers).read_text().splitlines()
+                                           if args.headers else []) if h)
     out = asyncio.run(_loadgen("127.0.0.1", args.port, paths, args.start, args.connections,
-                               args.seconds, args.expect))
+                               args.seconds, args.expect, extra))
     print("LOADJSON " + json.dumps(out))
 
 
@@ -334,17 +352,19 @@ def pick_static(base: str) -> str | None:
 
 
 def one_run(args: argparse.Namespace, port: int, paths_file: Path, start: int, seconds: float,
-            server_pid: int, expect: int) -> Run:
+            server_pid: int, expect: int, headers_file: Path | None = None) -> Run:
     cpu0, kids0, t0 = proc_cpu(server_pid), children_cpu(), time.perf_counter()
     if args.loadgen == "wrk":
         cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds:g}s", "--timeout", "10s",
                "-s", str(paths_file.with_suffix(".lua")), f"http://127.0.0.1:{port}",
-               "--", str(paths_file), "1", str(start)]
+               "--", str(paths_file), "1", str(start),
+               *([str(headers_file)] if headers_file else [])]
         marker = "WRKJSON "
     else:
         cmd = [sys.executable, __file__, "--loadgen-child", str(paths_file), "--port", str(port),
                "--start", str(start), "--connections", str(args.connections),
-               "--seconds", str(seconds), "--expect", str(expect)]
+               "--seconds", str(seconds), "--expect", str(expect),
+               *(["--headers", str(headers_file)] if headers_file else [])]
         marker = "LOADJSON "
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     wall = time.perf_counter() - t0
@@ -359,6 +379,54 @@ def one_run(args: argparse.Namespace, port: int, paths_file: Path, start: int, s
                server_cpu=(proc_cpu(server_pid) - cpu0) / wall,
                cpu_ms=(proc_cpu(server_pid) - cpu0) * 1e3 / max(1, int(out["requests"])),
                loadgen_cpu=(children_cpu() - kids0) / wall, load=os.getloadavg()[0])
+
+
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
+
+
+def ensure_user(db_url: str) -> None:
+    """The benchmark's reader account in the corpus (kept between runs)."""
+    from storyline.accounts import users as accounts
+    from storyline.storage.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        if not any(u.name == BENCH_USER for u in accounts.list_users(engine)):
+            accounts.add_user(engine, BENCH_USER, BENCH_PASSWORD)
+    finally:
+        engine.dispose()
+
+
+def sign_in(base: str) -> tuple[str, str]:
+    """(session cookie header, Google Reader auth header) of the benchmark's user."""
+    import http.client
+    import re
+    from urllib.parse import urlencode, urlsplit
+
+    host = urlsplit(base).netloc
+    conn = http.client.HTTPConnection(host, timeout=30)
+    conn.request("GET", "/signin")
+    r = conn.getresponse()
+    page = r.read().decode()
+    presign = next(v.split(";")[0] for k, v in r.getheaders()
+                   if k.lower() == "set-cookie" and v.startswith("storyline_signin="))
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    body = urlencode({"name": BENCH_USER, "password": BENCH_PASSWORD, "csrf": csrf,
+                      "next": "/"})
+    conn.request("POST", "/signin", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": presign,
+        "Origin": base})
+    r = conn.getresponse()
+    r.read()
+    session = next(v.split(";")[0] for k, v in r.getheaders()
+                   if k.lower() == "set-cookie" and v.startswith("storyline_session="))
+    conn.request("POST", "/greader/accounts/ClientLogin",
+                 body=urlencode({"Email": BENCH_USER, "Passwd": BENCH_PASSWORD}),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse()
+    token = re.search(r"Auth=(\S+)", r.read().decode()).group(1)  # type: ignore[union-attr]
+    conn.close()
+    return f"Cookie: {session}", f"Authorization: GoogleLogin auth={token}"
 
 
 def page_sizes(base: str, paths: list[str]) -> tuple[int, int]:
@@ -386,7 +454,7 @@ def main() -> None:
                     help="load generator (default: wrk when installed)")
     ap.add_argument("--only", nargs="+", metavar="NAME",
                     help="scenarios to run: baseline static index story-hot story-all api-hot "
-                         "api-all")
+                         "api-all user-index user-hot user-all gr-contents gr-ids")
     ap.add_argument("--target-cmd", default="serve", metavar="CMD",
                     help="'serve' (storyline serve, the default), 'standin' (a trivial app over "
                          "the same corpus, to check the harness) or a command line with {port}")
@@ -401,6 +469,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--expect", type=int, default=200, help=argparse.SUPPRESS)
+    ap.add_argument("--headers", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.loadgen_child:
         return loadgen_main(args)
@@ -427,6 +496,8 @@ def main() -> None:
     walk = ids[:]
     rng.shuffle(walk)
 
+    if args.target_cmd == "serve":
+        ensure_user(corpus.url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-web-"))
     env = {**os.environ, "STORYLINE_DATABASE_URL": corpus.url, "STORYLINE_DATA_DIR": str(tmp),
            "STORYLINE_CONFIG": ""}
@@ -456,6 +527,18 @@ def main() -> None:
             Scenario("api-hot", [f"/api/stories/{i}" for i in hot_stream]),
             Scenario("api-all", [f"/api/stories/{i}" for i in walk]),
         ]
+        if args.target_cmd == "serve":  # signed in, and a reading app
+            cookie, gr_auth = sign_in(base)
+            stream = "/greader/reader/api/0/stream/contents/feed%2Fstoryline%3Astories"
+            scenarios += [
+                Scenario("user-index", ["/"], headers=[cookie]),
+                Scenario("user-hot", [f"/stories/{i}" for i in hot_stream], headers=[cookie]),
+                Scenario("user-all", [f"/stories/{i}" for i in walk], headers=[cookie]),
+                Scenario("gr-contents", [f"{stream}?n=100"], headers=[gr_auth]),
+                Scenario("gr-ids", ["/greader/reader/api/0/stream/items/ids?s=feed%2F"
+                                    "storyline%3Astories&n=1000&xt=user%2F-%2Fstate%2F"
+                                    "com.google%2Fread"], headers=[gr_auth]),
+            ]
         if args.only:
             scenarios = [s for s in scenarios if s.name in args.only]
         sample = rng.sample(ids, 30)
@@ -473,11 +556,16 @@ def main() -> None:
             paths_file = tmp / f"{sc.name}.paths"
             paths_file.write_text("\n".join(sc.paths))
             paths_file.with_suffix(".lua").write_text(WRK_LUA)
-            warm = one_run(args, port, paths_file, sc.cursor, args.warmup, server.pid, sc.expect)
+            headers_file = None
+            if sc.headers:
+                headers_file = tmp / f"{sc.name}.headers"
+                headers_file.write_text("\n".join(sc.headers) + "\n")
+            warm = one_run(args, port, paths_file, sc.cursor, args.warmup, server.pid, sc.expect,
+                           headers_file)
             sc.cursor += warm.requests
             for r in range(args.runs):
                 run = one_run(args, port, paths_file, sc.cursor, args.seconds, server.pid,
-                              sc.expect)
+                              sc.expect, headers_file)
                 sc.cursor += run.requests + args.connections
                 sc.runs.append(run)
                 print(f"{sc.name:<11}{r + 1:>4}{run.rps:>9.0f}{run.p50:>8.1f}{run.p95:>8.1f}"
@@ -504,6 +592,16 @@ def main() -> None:
             ok = rps >= 500 and p95 < 50
             print(f"target (story page ≥ 500 req/s, p95 < 50 ms), {sc.name}: "
                   f"{'met' if ok else 'NOT met'} ({rps:.0f} req/s, p95 {p95:.1f} ms)")
+        cpu = {sc.name: statistics.median(r.cpu_ms for r in sc.runs) for sc in scenarios
+               if sc.runs}
+        for anon, user in (("index", "user-index"), ("story-hot", "user-hot"),
+                           ("story-all", "user-all")):
+            if anon in cpu and user in cpu and cpu[anon] > 0:
+                ratio = cpu[user] / cpu[anon]
+                print(f"signed in vs anonymous, {user} / {anon}: {cpu[user]:.2f} / "
+                      f"{cpu[anon]:.2f} ms CPU per request = {ratio:.2f}x "
+                      f"(target ≤ 2x for story pages: "
+                      f"{'met' if ratio <= 2 or anon == 'index' else 'NOT met'})")
         print(f"total {time.perf_counter() - t_start:.0f} s")
     finally:
         server.terminate()

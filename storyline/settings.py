@@ -28,6 +28,7 @@ APP_NAME = "storyline"
 
 EmbedBackend = Literal["auto", "onnx", "torch"]
 WriterKind = Literal["extractive", "llm"]
+WorkerPool = Literal["prefork", "threads", "solo"]
 
 _T = TypeVar("_T")
 _DAY_S = 86400
@@ -222,6 +223,44 @@ class Settings:
                                secret=True)
     llm_api_key: str = _option("", "API key for the OpenAI-compatible LLM endpoint.",
                                secret=True)
+    # accounts, sign-in and reading apps (issue 16)
+    anonymous_reading: bool = _option(
+        True, "Let visitors who are not signed in read the stories (pages, JSON, Atom); "
+        "false: every page but the sign-in page needs an account (or the admin token).")
+    session_days: int = _option(30, "Days a web sign-in lasts.", min=1, max=3650)
+    signin_attempts: int = _option(
+        10, "Failed sign-ins allowed per client address and per account in "
+        "signin_window seconds (web and Google Reader ClientLogin); more are refused (429).",
+        min=1, max=10_000)
+    signin_window: int = _option(900, "The window of signin_attempts, in seconds.",
+                                 min=1, max=_DAY_S)
+
+    # --- the distributed pipeline (issue 15: Celery workers, Redis broker, PostgreSQL) ---
+    broker_url: str = _option(
+        "", "Redis URL of the Celery broker of the distributed workers, e.g. "
+        "redis://:password@redis.internal:6379/0 (its password is masked in "
+        "`config show`); empty: the in-process worker only.")
+    worker_queues: str = _option(
+        "poll,extract,embed,cluster,write,storylines",
+        "Queues a distributed `storyline worker` takes when --queues is not given "
+        "(comma-separated: poll, extract, embed, cluster, write, storylines).")
+    worker_concurrency: int = _option(1, "Tasks a distributed worker runs at once "
+                                      "(processes of its pool).", min=1, max=256)
+    worker_pool: WorkerPool = _option("prefork", "Celery pool of a distributed worker: prefork "
+                               "(processes), threads, or solo (one task at a time in the "
+                               "worker process).", choices=("prefork", "threads", "solo"))
+    sweep_interval: int = _option(30, "Seconds between two sweeps of the beat: due feeds "
+                                  "polled, pending work no message covers sent again.",
+                                  min=1, max=_DAY_S)
+    sweep_requeue_after: int = _option(
+        300, "Seconds after which the sweep sends again a message for work still pending "
+        "(at once when the stage's queue is empty).", min=1, max=_DAY_S)
+    embed_batch: int = _option(64, "Articles one embed task encodes together.",
+                               min=1, max=4096)
+    cluster_max_wait: int = _option(
+        60, "Seconds the clusterer waits for the earlier stages to drain before it "
+        "clusters what is ready (one pass in publication order, as in-process).",
+        min=0, max=_DAY_S)
 
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     config_file: Path | None = None
@@ -248,7 +287,22 @@ class Settings:
         for s in SETTINGS:
             value = getattr(self, s.name)
             out[s.name] = ("********" if value else "") if s.secret else value
+            if s.name.endswith("_url") and isinstance(value, str):
+                out[s.name] = mask_url_password(value)
         return out
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its user part masked: redis://:****@host:6379/0."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    user, at, host = netloc.rpartition("@")
+    if not at or ":" not in user:
+        return url
+    name = user.split(":", 1)[0]
+    return f"{scheme}://{name}:****@{host}{slash}{path}"
 
 
 SETTINGS: tuple[Setting, ...] = tuple(

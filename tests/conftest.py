@@ -14,7 +14,7 @@ from storyline.pipeline import Models
 from storyline.settings import Settings, load_settings
 from tests.helpers import MISSING_SHARED, SHARED, Cli, require_shared, shared_present
 
-pytest_plugins = ["tests.fixtures_http"]
+pytest_plugins = ["tests.fixtures_http", "tests.redis_server"]
 
 
 def _one_core_per_worker() -> None:

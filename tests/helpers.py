@@ -107,13 +107,14 @@ class Cli:
         }
 
     def __call__(self, *args: str, ok: bool = True, env: dict[str, str] | None = None,
-                 models: Models | None = None) -> Result:
+                 models: Models | None = None, input: str | None = None) -> Result:
         from storyline.cli import main
         from storyline.cli.common import AppContext
 
         self.app = AppContext(models=models or self.models)
         result = CliRunner().invoke(main, ["--db", self.db_url, *args], obj=self.app,
-                                    env={**self.env, **(env or {})}, catch_exceptions=True)
+                                    env={**self.env, **(env or {})}, catch_exceptions=True,
+                                    input=input)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok:

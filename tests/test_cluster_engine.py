@@ -143,3 +143,27 @@ def test_substories_group_distinct_angles() -> None:
     assert groups == [[0, 1, 2, 3], [4, 5, 6]]
     assert group_members(vecs[:5]) == []  # too small a story for sub-stories
     assert group_members(np.stack([angle_a] * 7)) == []  # a single angle is no dive deeper
+
+
+def test_model_reads_the_features_it_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A model file names the features it was trained on, a subset of FEATURES in its own
+    order; scoring picks those columns. A name the code does not compute is refused."""
+    import json
+
+    from storyline.cluster.model import ModelError
+
+    doc = {"version": "t", "kind": "linear", "features": ["title_mean", "dense_centroid"],
+           "threshold": 0.5, "merge_threshold": 2.0, "coef": [0.0, 40.0],
+           "intercept": -32.0, "mean": [0.0, 0.0], "scale": [1.0, 1.0]}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    model = PairModel.load(path)
+    x = np.zeros((2, len(FEATURES)))
+    x[0, FEATURES.index("dense_centroid")] = 0.8
+    x[1, FEATURES.index("dense_centroid")] = 0.9
+    x[:, FEATURES.index("title_mean")] = 5.0  # weight 0: must not matter
+    assert model.score(x) == pytest.approx([0.5, 1 / (1 + np.exp(-4.0))])
+    doc["features"] = ["dense_centroid", "story_of_three"]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="story_of_three"):
+        PairModel.load(path)

@@ -135,3 +135,26 @@ def test_storyline_links_rounds_of_talks_weeks_apart(cli, tmp_path: Path) -> Non
     line = json.loads(cli("storylines", "show", str(abu[0]["storyline_id"]),
                           "--json").output)
     assert [s["id"] for s in line["stories"]] == [abu[0]["id"], geneva[0]["id"]]
+
+
+@pytest.mark.slow
+def test_sample_corpus_lohan_rehab_is_one_story(cli) -> None:  # type: ignore[no-untyped-def]
+    """The demo corpus (ECB+ topics 1-22): the reports of Lindsay Lohan checking into the
+    Betty Ford Center on 2-3 May 2013 are one story (issue 14: they were two, of 12 and 5
+    articles). Consolidation merges the smaller into a story made in the same batch, so
+    the merged-away story must be written after the one it points at."""
+    out = cli("import", "--sample").output
+    assert "451 new articles" in out
+    assert "Clustered 462 articles" in cli("cluster").output
+    arts = lines(cli("articles", "list", "--json", "--limit", "1000").output)
+    lohan = {a["id"] for a in arts if "lohan" in (a["title"] or "").lower()
+             and (a["published"] or "").startswith(("2013-05-02", "2013-05-03"))}
+    assert len(lohan) >= 15
+    stories = lines(cli("stories", "list", "--json", "--limit", "500").output)
+    holding = {}
+    for s in stories:
+        story = json.loads(cli("stories", "show", str(s["id"]), "--json").output)
+        shared = {a["id"] for a in story["articles"]} & lohan
+        if shared:
+            holding[s["id"]] = len(shared)
+    assert len(holding) == 1, f"the Lohan rehab reports are in {len(holding)} stories: {holding}"

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from storyline.settings import load_settings
 from storyline.storage import open_database
-from storyline.storage.db import _alembic_config, make_engine, migrate
+from storyline.storage.db import _alembic_config, head_revision, make_engine, migrate
 from storyline.storage.schema import stories, story_summaries, storylines, substories
 from storyline.web import create_app
 from storyline.web.reader import Reader
@@ -230,7 +230,8 @@ def test_written_pages_and_migration_on_both_backends(cli, tmp_path: Path) -> No
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0004_search")
-        assert migrate(engine) == ("0004_search", "0005_story_pages")
+        assert migrate(engine, "0005_story_pages") == ("0004_search", "0005_story_pages")
+        assert migrate(engine) == ("0005_story_pages", head_revision())
         assert "Geneva" in cli("search", "Geneva").output  # the search triggers survived
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).where(

@@ -64,12 +64,14 @@ def _register() -> None:
         imports,
         search,
         serve,
+        status,
         stories,
+        users,
         worker,
     )
 
     for module in (articles, cluster, config, db, evaluate, feeds, fetch, imports, search,
-                   serve, stories, worker):
+                   serve, status, stories, users, worker):
         module.register(main)
 
 

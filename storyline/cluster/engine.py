@@ -31,7 +31,7 @@ class EngineConfig:
     candidates: int = 20  # nearest active stories scored by the pair model
     consolidate_every: int = 200  # assignments between consolidation passes
     merge_neighbours: int = 3  # stories compared with each touched story when consolidating
-    merge_max_small: int = 3  # consolidation repairs fragments: the smaller side is at most
+    merge_max_small: int = 8  # consolidation repairs fragments: the smaller side is at most
     # this big (two established stories are different events unless articles say otherwise)
     split_threshold: float = 0.25  # cosine of a member to the rest below this splits it off
     dim: int = 384
@@ -189,6 +189,11 @@ class ClusterEngine:
         )
         norm = story.terms_norm
         return rep, {t: w / norm for t, w in story.terms.items()}
+
+    def owe_consolidation(self, story_ids: set[int]) -> None:
+        """Consider these stories at the next consolidation, as if touched since the last
+        (a clusterer replaying a run whose consolidation was never committed)."""
+        self._pending.update(sid for sid in story_ids if sid in self.stories)
 
     def consolidate(self) -> ConsolidationReport:
         """Merge touched stories into converged neighbours; split off misfit members."""

@@ -4,7 +4,8 @@ Gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, trained b
 ``tools/train_pair_model.py`` on the labelled dev sets with the same feature code as
 here) exported to ``pair_model.json`` and evaluated with numpy: all trees are walked at
 once, level by level, for all candidates of an article — no scikit-learn at run time.
-A logistic-regression model ("kind": "linear") is supported as well.
+A logistic-regression model ("kind": "linear") is supported as well. A model names the
+features it was trained on, a subset of what ``features.py`` computes, in its own order.
 """
 
 from __future__ import annotations
@@ -81,9 +82,13 @@ class PairModel:
     scale: np.ndarray | None = None
     forest: Forest | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    columns: np.ndarray | None = None  # the model's features, as indices into FEATURES
 
     def score(self, features: np.ndarray) -> np.ndarray:
+        """P(same story) for each row of ``features`` (all of ``FEATURES``)."""
         x = np.asarray(features, dtype=np.float64)
+        if self.columns is not None:
+            x = x[:, self.columns]
         if self.forest is not None:
             z = self.forest.raw(x)
         else:
@@ -97,16 +102,25 @@ class PairModel:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ModelError(f"cannot read pair model {path}: {exc}") from None
-        if tuple(data.get("features", ())) != FEATURES:
-            raise ModelError(f"pair model {path} was trained on other features; retrain it "
+        names = list(data.get("features", ()))
+        unknown = [n for n in names if n not in FEATURES]
+        if not names or unknown:
+            raise ModelError(f"pair model {path} was trained on features this code does not "
+                             f"compute ({', '.join(unknown) or 'none named'}); retrain it "
                              "with tools/train_pair_model.py")
         common = dict(threshold=float(data["threshold"]),
                       merge_threshold=float(data["merge_threshold"]),
-                      version=str(data["version"]), meta=data.get("meta", {}))
+                      version=str(data["version"]), meta=data.get("meta", {}),
+                      columns=feature_columns(names))
         if data["kind"] == "trees":
             return cls(forest=Forest.from_json(data["forest"]), **common)
         return cls(coef=np.asarray(data["coef"]), intercept=float(data["intercept"]),
                    mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]), **common)
+
+
+def feature_columns(names: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Indices of ``names`` in ``FEATURES``."""
+    return np.array([FEATURES.index(n) for n in names], dtype=np.int64)
 
 
 def forest_from_sklearn(model: Any) -> dict[str, Any]:

@@ -193,17 +193,31 @@ class ClusterService:
             self.index = engine
         return self.index
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> ClusterReport:
+    def run(self, progress: Callable[[int, int], None] | None = None, *,
+            select_batch: Callable[[Connection, int], list[Any]] | None = None,
+            in_batch: Callable[[Connection, list[int]], None] | None = None,
+            owed: set[int] | None = None) -> ClusterReport:
+        """Assign the pending articles. ``select_batch(conn, limit)`` picks the next
+        batch (default: articles in no story, in publication order); ``in_batch(conn,
+        article_ids)`` runs last in each write transaction (the distributed clusterer's
+        fencing check and checkpoint: raising there rolls the batch back); ``owed``:
+        stories an interrupted run assigned to but never consolidated."""
+        select_batch = select_batch or story_store.unassigned_articles
         report = ClusterReport()
         with self.db.connect() as conn:
             total = pending_count(conn)
             engine = self._index(conn)
+            if owed:
+                for owed_id in owed:
+                    if owed_id not in engine.stories:
+                        load_story(conn, engine, owed_id)
+                engine.owe_consolidation(owed)
         done = 0
         while True:
             # The slow part (encoding) runs outside the write transaction, so other
             # writers are not kept waiting; the batch is then written atomically.
             with self.db.connect() as conn:
-                rows = story_store.unassigned_articles(conn, BATCH)
+                rows = select_batch(conn, BATCH)
                 if not rows:
                     break
                 stale, fresh = compute_vectors(conn, rows, self.vectorizer)
@@ -233,6 +247,8 @@ class ClusterService:
                         report.joined += 1
                     assigned.append((row.id, result.score))
                 self._flush(conn, report, assigned)
+                if in_batch is not None:
+                    in_batch(conn, [r.id for r in rows])
             done += len(rows)
             if progress is not None:
                 progress(done, total)
@@ -241,6 +257,8 @@ class ClusterService:
             report.merged += len(consolidation.merged)
             report.split += len(consolidation.split)
             self._flush(conn, report, [])
+            if in_batch is not None:
+                in_batch(conn, [])
         return report
 
     def _flush(self, conn: Connection, report: ClusterReport,
@@ -251,12 +269,14 @@ class ClusterService:
         assert engine is not None
         now = _now()
         touched, engine.touched = engine.touched, set()
+        # Live stories first: a story merged away points at one that may be new.
         for sid in sorted(touched):
             state = engine.stories.get(sid)
-            if state is None:  # merged away
+            if state is not None:
+                save_story(conn, state, now)
+        for sid in sorted(touched):
+            if sid not in engine.stories:  # merged away
                 story_store.mark_merged(conn, sid, engine.resolve(sid), now)
-                continue
-            save_story(conn, state, now)
         story_store.add_members(conn, [
             (aid, engine.resolve(engine.article_story[aid]), score) for aid, score in assigned
         ], now)
@@ -276,21 +296,30 @@ def run_clustering(db: Engine, settings: Settings, *,
                    service: ClusterService | None = None) -> ClusterReport:
     """Cluster every unassigned article, then refresh storylines and sub-stories of the
     stories that changed (and of those an interrupted run changed without refreshing)."""
-    from storyline.cluster.storylines import update_storylines
-    from storyline.cluster.substories import update_substories
-
     service = service or ClusterService(db, settings, vectorizer=Vectorizer(
         Embedder(backend=settings.embed_backend)))
     report = service.run(progress)
     with db.begin() as conn:
-        touched = report.touched_stories | engine_state.pending_links(conn)
-        if touched:
-            live = story_store.active_article_counts(conn, sorted(touched))
-            update_storylines(conn, set(live), settings.storyline_window_days)
-            for sid in live:
-                update_substories(conn, sid)
-            engine_state.clear_pending_links(conn)
+        refresh_story_links(conn, settings, report.touched_stories)
     return report
+
+
+def refresh_story_links(conn: Connection, settings: Settings, touched: set[int]) -> set[int]:
+    """Refresh the storylines and sub-stories of ``touched`` and of the stories recorded
+    as pending, and clear the record, in the caller's transaction; returns the active
+    stories refreshed."""
+    from storyline.cluster.storylines import update_storylines
+    from storyline.cluster.substories import update_substories
+
+    touched = touched | engine_state.pending_links(conn)
+    if not touched:
+        return set()
+    live = story_store.active_article_counts(conn, sorted(touched))
+    update_storylines(conn, set(live), settings.storyline_window_days)
+    for sid in live:
+        update_substories(conn, sid)
+    engine_state.clear_pending_links(conn)
+    return set(live)
 
 
 def links_pending(conn: Connection) -> bool:

@@ -1,5 +1,11 @@
 """Compute what clustering needs of each article: embeddings, entities, numbers, terms.
 
+The embeddings read the title and lead (the encoder's 256 tokens). Entities and numbers
+read the title and the first 150 words, content-word counts the first 200, unless
+``text_words`` asks for more: ``FULL_TEXT_WORDS`` reads the whole text of a long article,
+which names who, where and how many far below its lead (the size-free experiments of
+issue 14 used it; the shipped model was trained on the lead).
+
 Shared by the service (which stores the result per article and content hash) and the
 evaluation harness (which keeps it in a :class:`VectorCache`).
 """
@@ -17,6 +23,8 @@ from storyline.nlp.entities import SignalExtractor
 from storyline.storage.vectorcache import VectorCache
 
 _SEP = "\n\x00\n"
+FULL_TEXT_WORDS = 2000  # text_words for "the whole text"
+LEAD_TERM_WORDS = 200  # content-word counts of the lead: words of the text read
 
 
 @dataclass(slots=True)
@@ -31,11 +39,15 @@ class Vectors:
 class Vectorizer:
     """Batches articles through the embedder and the entity extractor."""
 
+    term_words: int = LEAD_TERM_WORDS
+
     def __init__(self, embedder: Embedder | None = None,
                  extractor: SignalExtractor | None = None,
-                 cache: VectorCache | None = None) -> None:
+                 cache: VectorCache | None = None, text_words: int | None = None) -> None:
         self.embedder = embedder or Embedder()
-        self.extractor = extractor or SignalExtractor()
+        self.extractor = extractor or (SignalExtractor() if text_words is None
+                                       else SignalExtractor(max_words=text_words))
+        self.term_words = LEAD_TERM_WORDS if text_words is None else text_words
         self.cache = cache or VectorCache(None)
 
     @property
@@ -65,6 +77,10 @@ class Vectorizer:
         signals = self.cache.records(self.extractor.version, keys, extract)
         return [
             Vectors(dense=dense[i], title_dense=title_dense[i], entities=signals[i][0],
-                    numbers=signals[i][1], terms=dict(terms_of(bodies[i])))
+                    numbers=signals[i][1],
+                    terms=dict(terms_of(bodies[i] if self.term_words == LEAD_TERM_WORDS
+                                        else embedding_text(items[i][0] or "",
+                                                            items[i][1] or "",
+                                                            self.term_words))))
             for i in range(len(items))
         ]

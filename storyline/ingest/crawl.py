@@ -9,6 +9,7 @@ one writer and nothing is half-written. A failing feed or page is recorded on th
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import select
@@ -19,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storyline.extract.clean import clean_text
 from storyline.extract.page import extract_html
@@ -239,6 +240,7 @@ class Crawler:
             outcome.warnings.append(_not_stored_line(outcome.not_stored))
         warning = "; ".join(outcome.warnings[:3]) if outcome.warnings else None
         with self.engine.begin() as conn:
+            self._store_entries(conn, src, feed, outcome)
             source_store.record_success(
                 conn, src.id, now=now, etag=result.headers.get("etag"),
                 last_modified=result.headers.get("last-modified"), title=feed.title,
@@ -250,6 +252,11 @@ class Crawler:
             fetchlog.record(conn, at=now, kind="feed", url=src.url, ok=True, source_id=src.id,
                             status=result.status, elapsed_ms=int(result.elapsed_s * 1000),
                             new_articles=outcome.new)
+
+    def _store_entries(self, conn: Connection, src: Source, feed: ParsedFeed,
+                       outcome: FeedOutcome) -> None:
+        """In the transaction that records the feed's successful check: nothing here (the
+        entries were stored one by one); :class:`Poller` stores its deferred entries."""
 
     def _known(self, src: Source, entry: FeedEntry, url: str | None) -> bool:
         probe = ArticleIn(title="", text="", url=url, guid=entry.guid, source_id=src.id)
@@ -360,6 +367,84 @@ class Crawler:
             image_credit=page.image_credit if page else None, extraction_method=method,
             inferred_fields=inferred, links=page.links if page else [],
         )
+
+
+class Poller(Crawler):
+    """The poll stage of the distributed pipeline: checks feeds like :class:`Crawler`
+    (conditional GET, parse, schedule, errors) but fetches no page: each new entry is
+    recorded as waiting for the extract stage, in the transaction that records the
+    feed's check, so a poll killed before it commits leaves the feed due and nothing
+    half-done. ``entry_ids`` are the waiting entries the run recorded."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(engine, settings)
+        self._deferred: dict[int, list[tuple[str, dict[str, object]]]] = {}
+        self.entry_ids: list[int] = []
+
+    async def _entry(self, fetcher: Fetcher, src: Source, feed: ParsedFeed, entry: FeedEntry,
+                     outcome: FeedOutcome) -> None:
+        url = canonicalize_url(entry.url) if entry.url else None
+        if self._known(src, entry, url):
+            outcome.existing += 1
+            return
+        self._deferred.setdefault(src.id, []).append((entry_identity(src.id, entry, url),
+                                                      entry_to_dict(entry)))
+
+    def _store_entries(self, conn: Connection, src: Source, feed: ParsedFeed,
+                       outcome: FeedOutcome) -> None:
+        from storyline.storage import work
+
+        deferred = self._deferred.pop(src.id, [])
+        ids = work.add_entries(conn, src.id, feed.title, deferred, _now())
+        outcome.new += len(deferred)
+        self.entry_ids.extend(ids)
+
+    async def poll(self, fetcher: Fetcher, src: Source) -> FeedOutcome:
+        await self._feed(fetcher, src)
+        return self.report.feeds[-1]
+
+
+def entry_identity(source_id: int, entry: FeedEntry, url: str | None) -> str:
+    """The identity the entry's article will have (its canonical URL, else its GUID in
+    its feed); an entry with neither is named by its content."""
+    if url or entry.guid:
+        probe = ArticleIn(title="", text="", url=url, guid=entry.guid, source_id=source_id)
+        return ingest_stage.identity_for(probe, "")
+    return ingest_stage.identity_for(ArticleIn(title="", text=""), json.dumps(
+        entry_to_dict(entry), sort_keys=True))
+
+
+def entry_to_dict(entry: FeedEntry) -> dict[str, object]:
+    return {"guid": entry.guid, "url": entry.url, "title": entry.title,
+            "summary_html": entry.summary_html, "content_html": entry.content_html,
+            "published": entry.published.isoformat() if entry.published else None,
+            "author": entry.author, "image_url": entry.image_url}
+
+
+def entry_from_dict(data: dict[str, object]) -> FeedEntry:
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) else None
+
+    published = text("published")
+    return FeedEntry(guid=text("guid"), url=text("url"), title=text("title"),
+                     summary_html=text("summary_html"), content_html=text("content_html"),
+                     published=datetime.fromisoformat(published) if published else None,
+                     author=text("author"), image_url=text("image_url"))
+
+
+async def fetch_article(engine: Engine, settings: Settings, fetcher: Fetcher, src: Source,
+                        feed_title: str | None, entry: FeedEntry
+                        ) -> tuple[ArticleIn | None, FeedOutcome]:
+    """The extract stage for one entry, as :class:`Crawler` does it: the page fetched and
+    its main text extracted (or the feed's own text), as the article to store; None (and
+    the reason in the outcome's ``not_stored``) when there is nothing to store yet."""
+    crawler = Crawler(engine, settings)
+    outcome = FeedOutcome(source_id=src.id, url=src.url, ok=True)
+    feed = ParsedFeed(format="rss", title=feed_title, site_url=None, entries=[entry])
+    url = canonicalize_url(entry.url) if entry.url else None
+    art = await crawler._article(fetcher, src, feed, entry, url, outcome)  # noqa: SLF001
+    return art, outcome
 
 
 def _not_stored_line(reasons: list[str]) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from storyline.fetch.urls import FeedURLError, check_feed_url
 from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.storage import categories as category_store
 from storyline.storage import sources as source_store
 from storyline.storage.sources import Source
 
@@ -43,7 +44,7 @@ class OPMLImport:
 
 
 def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImport:
-    """Subscribe to every feed of an OPML document (folders included). Raises
+    """Subscribe to every feed of an OPML document, each in its folders (categories). Raises
     :class:`OPMLError` when the document is unusable or lists no feed; a refused URL is
     skipped with its reason and the rest are stored."""
     outlines = parse_opml(data)
@@ -59,15 +60,20 @@ def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImpo
     now = datetime.now(UTC)
     with engine.begin() as conn:
         for url, o in checked:
-            _, created = source_store.add(conn, url, now, title=o.title, site_url=o.site_url)
+            src, created = source_store.add(conn, url, now, title=o.title,
+                                            site_url=o.site_url)
+            if o.categories:  # folders are kept (a feed already there joins them too)
+                category_store.add_feed(conn, src.id, o.categories)
             result.added += created
             result.existing += not created
     return result
 
 
 def export_opml(engine: Engine) -> tuple[str, int]:
-    """Every feed as an OPML 2.0 document, and how many there are."""
+    """Every feed as an OPML 2.0 document (in its folders), and how many there are."""
     with engine.connect() as conn:
         rows = source_store.list_all(conn)
-    outlines = [Outline(s.url, s.site_name or s.title, s.site_url) for s in rows]
+        folders = category_store.by_source(conn)
+    outlines = [Outline(s.url, s.site_name or s.title, s.site_url, folders.get(s.id, []))
+                for s in rows]
     return write_opml(outlines), len(rows)

@@ -249,3 +249,183 @@ story_summaries = Table(
     Column("page_own_substories", Boolean),
     Index("ix_story_summaries_written_at", "written_at"),
 )
+
+# --- accounts, read state, folders and muting (migration 0007_accounts) --------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),  # stored lower-case
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+# Signed-in browser sessions: only the SHA-256 of the cookie's value is stored.
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_user_sessions_user", "user_id"),
+)
+
+# Per-user API tokens (kind "api": Bearer; "greader": what ClientLogin hands out).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used", UTCDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+# The articles a user has read; a story is read when all its articles are.
+article_reads = Table(
+    "article_reads",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("read_at", UTCDateTime, nullable=False),
+)
+
+# Starred items: kind "article" or "story".
+stars = Table(
+    "stars",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("item_id", Integer, primary_key=True),
+    Column("starred_at", UTCDateTime, nullable=False),
+)
+
+# The last time a user opened a story page, and what it showed then ("new since your
+# last visit"): a fingerprint of its members and summary, article ids and sentence keys (JSON lists).
+story_visits = Table(
+    "story_visits",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("visited_at", UTCDateTime, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # members + summary version
+    Column("seen_articles", Text, nullable=False),
+    Column("seen_sentences", Text, nullable=False),
+    Column("previous_at", UTCDateTime),  # the visit before this one
+    Column("new_articles", Text, nullable=False),  # what was new at this visit (JSON)
+    Column("new_sentences", Text, nullable=False),
+)
+
+# Muted outlets and words (kind "outlet" | "word"); value lower-cased.
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ux_mutes", "user_id", "kind", "value", unique=True),
+)
+
+# Folders (OPML outlines without xmlUrl): a feed can be in several.
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+)
+
+source_categories = Table(
+    "source_categories",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"),
+           primary_key=True),
+    Index("ix_source_categories_category", "category_id"),
+)
+
+# --- distributed pipeline (migration 0006, issue 15) ---------------------------------
+
+# Feed entries a poll found new, waiting for the extract stage (fetch the page, extract,
+# store). Unique by the article identity the entry will have, so a re-poll adds nothing.
+pending_entries = Table(
+    "pending_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(80), nullable=False, unique=True),
+    Column("entry", Text, nullable=False),  # the FeedEntry as JSON
+    Column("feed_title", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)
+
+# The ready sequence: a number per article, given when its vectors are stored (it is
+# ready to cluster), in commit order; the clusterer's checkpoint is a number of it.
+article_sequence = Table(
+    "article_sequence",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("ready_at", UTCDateTime, nullable=False),
+)
+
+# One row per clustering shard: the fencing epoch (raised by every new holder of the
+# shard's lock) and the checkpoint (every article of a lower or equal seq is clustered).
+cluster_shards = Table(
+    "cluster_shards",
+    metadata,
+    Column("shard", String(32), primary_key=True),
+    Column("epoch", BigInteger, nullable=False, default=0),
+    Column("checkpoint", BigInteger, nullable=False, default=0),
+    Column("owner", Text),
+    Column("acquired_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+# When a message was last sent for an item of a stage (the sweep re-sends old ones).
+work_marks = Table(
+    "work_marks",
+    metadata,
+    Column("stage", String(16), primary_key=True),
+    Column("key", BigInteger, primary_key=True),
+    Column("enqueued_at", UTCDateTime, nullable=False),
+)
+
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("queues", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("tasks", Integer, nullable=False, default=0),
+)
+
+# One row per task batch a worker ran: the status command's throughput per stage.
+stage_runs = Table(
+    "stage_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("elapsed_ms", Integer, nullable=False),
+    Column("worker", Text),
+    Index("ix_stage_runs_stage_at", "stage", "at"),
+)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from storyline.web import auth, personal
 from storyline.web import feeds as feed_ops
 from storyline.web.reader import Reader, to_json
 from storyline.web.render import render
@@ -36,6 +37,14 @@ def refused(exc: WriteRefused) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
 
+async def check_writer(request: Request) -> None:
+    """Feed management: a user's API token, or the admin token."""
+    who = await auth.viewer(request)
+    if who.via == "token":
+        return
+    check_token(request.app.state.settings.admin_token, bearer_token(request))
+
+
 @router.get("/health", summary="Health",
             description="Whether the server answers: {\"status\": \"ok\"}. Touches no "
                         "database (a liveness check).")
@@ -51,7 +60,75 @@ async def api_health() -> Response:
 async def api_top(request: Request,
                   page: Annotated[int, Query(ge=1, le=100_000, description="1-based page.")]
                   = 1) -> Response:
+    who = await auth.viewer(request)
+    if who.signed_in:
+        return await personal_top(request, who, page, None)
     return json_response((await reader(request).top_view(page, "json")).body)
+
+
+async def personal_top(request: Request, who: auth.Viewer, page: int,
+                       category: str | None) -> Response:
+    r = reader(request)
+
+    def build() -> bytes | None:
+        top = personal.headlines(r, who, page, category)
+        return None if top is None else to_json(top)
+
+    if who.signed_in:
+        body = await r.cache.run(build)
+    else:
+        body = await r.cache.get(("view", "api-category", (category or "").lower(), page),
+                                 build)
+    if body is None:
+        return JSONResponse({"detail": f"no category {category!r}"}, status_code=404)
+    return json_response(body)
+
+
+@router.get("/c/{name}", summary="A category's Top Headlines",
+            description="Top Headlines restricted to the stories with an article from a "
+                        "feed in the category (an OPML folder), one page at a time. Signed "
+                        "in (session or API token): muted stories left out and each story "
+                        "with its reader state (read, new).",
+            responses={404: {"description": "No such category"}})
+async def api_category(request: Request,
+                       name: Annotated[str, Path(min_length=1, max_length=200)],
+                       page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    return await personal_top(request, await auth.viewer(request), page, name)
+
+
+@router.get("/categories", summary="Categories",
+            description="The categories (OPML folders) that hold feeds, with their feed "
+                        "counts.")
+async def api_categories(request: Request) -> Response:
+    from storyline.storage import categories as category_store
+
+    def run() -> list[dict[str, Any]]:
+        with request.app.state.engine.connect() as conn:
+            return [{"name": n, "feeds": c} for n, c in category_store.list_used(conn)]
+
+    return json_response(to_json({"categories": await run_in_threadpool(run)}))
+
+
+@router.get("/me", summary="The signed-in user",
+            description="Name, mutes and unread story count of the user of the session "
+                        "or API token (401 otherwise).",
+            responses={401: {"description": "Not signed in"}})
+async def api_me(request: Request) -> Response:
+    who = await auth.viewer(request)
+    if who.user is None:
+        return JSONResponse({"detail": "sign in or give an API token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    from storyline.accounts import muting
+
+    user = who.user
+
+    def run() -> dict[str, Any]:
+        with request.app.state.engine.connect() as conn:
+            mutes = muting.load(conn, user.id)
+        return {"id": user.id, "name": user.name, "created_at": user.created_at,
+                "mutes": {"outlets": list(mutes.outlets), "words": list(mutes.words)}}
+
+    return json_response(to_json(await run_in_threadpool(run)))
 
 
 @router.get("/stories/{story_id}", summary="One story",
@@ -63,7 +140,11 @@ async def api_top(request: Request,
             responses={301: {"description": "Merged into another story"},
                        404: {"description": "No such story"}})
 async def api_story(request: Request, story_id: ItemId) -> Response:
-    view = await reader(request).story_view(story_id, "json")
+    who = await auth.viewer(request)
+    if who.signed_in:
+        view = await personal.story_view(reader(request), who, story_id, "json")
+    else:
+        view = await reader(request).story_view(story_id, "json")
     if view.kind == "merged":
         return RedirectResponse(f"/api/stories/{view.target}", status_code=301)
     if view.kind == "missing":
@@ -108,7 +189,7 @@ class FeedIn(BaseModel):
 
 
 @router.post("/feeds", summary="Add a feed", status_code=201,
-             description="Needs `Authorization: Bearer <admin token>`. URLs that resolve to "
+             description="Needs `Authorization: Bearer <admin token or a user's API token>`. URLs that resolve to "
                          "private or loopback addresses are refused unless "
                          "allow_private_feeds is set. 201 when added, 200 when it existed.",
              responses={400: {"description": "Not a usable feed URL"},
@@ -117,7 +198,7 @@ class FeedIn(BaseModel):
 async def api_feeds_add(request: Request, body: FeedIn) -> Response:
     settings = request.app.state.settings
     try:
-        check_token(settings.admin_token, bearer_token(request))
+        await check_writer(request)
         src, created = await run_in_threadpool(feed_ops.add_feed, request.app.state.engine,
                                                settings, body.url)
     except WriteRefused as exc:
@@ -127,11 +208,12 @@ async def api_feeds_add(request: Request, body: FeedIn) -> Response:
 
 
 @router.delete("/feeds/{feed_id}", summary="Remove a feed",
-               description="Needs `Authorization: Bearer <admin token>`. Its articles stay.",
+               description="Needs `Authorization: Bearer <admin token or a user's API token>`. Its "
+                           "articles stay.",
                responses={404: {"description": "No such feed"}})
 async def api_feeds_remove(request: Request, feed_id: ItemId) -> Response:
     try:
-        check_token(request.app.state.settings.admin_token, bearer_token(request))
+        await check_writer(request)
     except WriteRefused as exc:
         return refused(exc)
     if not await run_in_threadpool(feed_ops.remove_feed, request.app.state.engine, feed_id):

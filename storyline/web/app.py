@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
@@ -27,7 +27,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Browsers keep /static files an hour, then revalidate (ETag / Last-Modified).
 STATIC_CACHE_CONTROL = "public, max-age=3600"
 
-_TITLES = {400: "Bad request", 401: "Admin token required", 403: "Forbidden",
+_TITLES = {303: "Sign in", 400: "Bad request", 401: "Sign-in or token required", 403: "Forbidden",
            404: "Not found", 405: "Method not allowed", 413: "Request too large",
            500: "Something went wrong"}
 
@@ -65,7 +65,9 @@ def error_page(status: int, message: str, *, query: str = "") -> HTMLResponse:
 def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) -> FastAPI:
     """The reader over ``engine``; pages are cached until the database content changes
     (checked at most every ``cache_ttl`` seconds)."""
-    from storyline.web import api, feeds, pages
+    from fastapi import Depends
+
+    from storyline.web import accounts, api, auth, feeds, greader, pages, status
 
     stay_offline()
 
@@ -81,13 +83,20 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     app.state.reader = Reader(settings, engine, cache_ttl=cache_ttl)
     app.add_middleware(SecurityMiddleware, max_body=settings.max_request_bytes)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(pages.router)
-    app.include_router(feeds.router)
-    app.include_router(api.router)
+    gate = [Depends(auth.reading_allowed)]
+    app.include_router(accounts.router)
+    app.include_router(greader.router)
+    app.include_router(pages.router, dependencies=gate)
+    app.include_router(feeds.router, dependencies=gate)
+    app.include_router(api.router, dependencies=gate)
+    app.include_router(status.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if request.url.path.startswith("/greader/"):  # Google Reader clients read text
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code,
+                                     headers=headers)
         if is_api(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=headers)
@@ -103,6 +112,8 @@ def create_app(settings: Settings, engine: Engine, *, cache_ttl: float = 1.0) ->
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors: list[dict[str, Any]] = list(exc.errors())
         in_path = any(e.get("loc", ("",))[0] == "path" for e in errors)
+        if request.url.path.startswith("/greader/"):
+            return PlainTextResponse("Bad request", status_code=404 if in_path else 400)
         if is_api(request):
             return JSONResponse({"detail": [{"loc": list(e.get("loc", ())),
                                              "msg": e.get("msg"), "type": e.get("type")}

@@ -90,6 +90,11 @@ class PageCache:
             raise
         self._apply_version(version)
 
+    @property
+    def version(self) -> tuple[Any, ...] | None:
+        """The content version the entries belong to (None right after invalidate)."""
+        return self._version
+
     def invalidate(self) -> None:
         """Forget everything now (after a write through the web app itself)."""
         with self._lock:

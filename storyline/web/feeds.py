@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from storyline.ingest import subscriptions
 from storyline.settings import Settings
+from storyline.storage import categories as category_store
 from storyline.storage import sources as source_store
-from storyline.web import queries
+from storyline.web import auth, queries
 from storyline.web.render import render
 from storyline.web.security import WriteRefused, bearer_token, check_same_origin, check_token
 
@@ -78,16 +79,40 @@ def _engine(request: Request) -> Engine:
 
 async def feeds_response(request: Request, *, message: str | None = None,
                          error: bool = False, status: int = 200) -> HTMLResponse:
+    who = await auth.viewer(request)
     feeds = await run_in_threadpool(list_feeds, _engine(request))
     html = render("feeds.html", feeds=feeds, message=message, error=error,
-                  writable=bool(_settings(request).admin_token), nav="feeds")
-    return HTMLResponse(html, status_code=status)
+                  writable=bool(_settings(request).admin_token) or who.signed_in,
+                  nav="feeds", **auth.template_context(who))
+    return HTMLResponse(html, status_code=status,
+                        headers={"Cache-Control": "no-store"} if who.signed_in else None)
 
 
-def authorize(request: Request, form_token: str | None) -> None:
-    """Same-origin check, then the admin token from the form or a Bearer header."""
-    check_same_origin(request)
+async def authorize(request: Request, form_token: str | None, csrf: str | None = None
+                    ) -> None:
+    """A signed-in user: same origin and the session's CSRF token (or a user's API
+    token); else same origin, then the admin token from the form or a Bearer header."""
+    who = await auth.viewer(request)
+    if who.via == "session":
+        auth.check_csrf(request, who, csrf)
+        return
+    if who.via == "token":
+        return
+    # The admin token in the form is the secret a cross-site page cannot know, so an
+    # opaque ``Origin: null`` (Chromium's under our no-referrer policy) passes here too.
+    check_same_origin(request, allow_null=True)
     check_token(_settings(request).admin_token, form_token or bearer_token(request))
+
+
+def set_folders(engine: Engine, feed_id: int, names: list[str]) -> bool:
+    with engine.begin() as conn:
+        if source_store.get(conn, feed_id) is None:
+            return False
+        for old in category_store.categories_of(conn, feed_id):
+            if old not in names:
+                category_store.remove_feed(conn, feed_id, old)
+        category_store.add_feed(conn, feed_id, names)
+    return True
 
 
 @router.get("/feeds", response_class=HTMLResponse)
@@ -108,9 +133,10 @@ async def feeds_page(request: Request,
 
 @router.post("/feeds/add", response_class=HTMLResponse)
 async def feeds_add(request: Request, url: Annotated[str, Form(max_length=2000)] = "",
-                    token: Annotated[str, Form(max_length=500)] = "") -> Response:
+                    token: Annotated[str, Form(max_length=500)] = "",
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     try:
-        authorize(request, token)
+        await authorize(request, token, csrf)
         src, created = await run_in_threadpool(add_feed, _engine(request), _settings(request),
                                                url)
     except WriteRefused as exc:
@@ -122,9 +148,10 @@ async def feeds_add(request: Request, url: Annotated[str, Form(max_length=2000)]
 
 @router.post("/feeds/import", response_class=HTMLResponse)
 async def feeds_import(request: Request, file: Annotated[UploadFile, File()],
-                       token: Annotated[str, Form(max_length=500)] = "") -> Response:
+                       token: Annotated[str, Form(max_length=500)] = "",
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     try:
-        authorize(request, token)
+        await authorize(request, token, csrf)
         data = await file.read()
         result = await run_in_threadpool(import_opml, _engine(request), _settings(request),
                                          data)
@@ -136,9 +163,10 @@ async def feeds_import(request: Request, file: Annotated[UploadFile, File()],
 
 @router.post("/feeds/{feed_id}/remove", response_class=HTMLResponse)
 async def feeds_remove(request: Request, feed_id: FeedId,
-                       token: Annotated[str, Form(max_length=500)] = "") -> Response:
+                       token: Annotated[str, Form(max_length=500)] = "",
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     try:
-        authorize(request, token)
+        await authorize(request, token, csrf)
         removed = await run_in_threadpool(remove_feed, _engine(request), feed_id)
     except WriteRefused as exc:
         return await feeds_response(request, message=exc.message, error=True,
@@ -147,6 +175,28 @@ async def feeds_remove(request: Request, feed_id: FeedId,
         return await feeds_response(request, message=f"There is no feed {feed_id}.",
                                     error=True, status=404)
     return RedirectResponse(f"/feeds?removed={feed_id}", status_code=303)
+
+
+@router.post("/feeds/{feed_id}/folders", response_class=HTMLResponse)
+async def feeds_folders(request: Request, feed_id: FeedId,
+                        folders: Annotated[str, Form(max_length=1000)] = "",
+                        csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """The folders (categories) of a feed, comma-separated; signed-in users only."""
+    who = await auth.viewer(request)
+    try:
+        if not who.signed_in:
+            raise WriteRefused(401, "sign in to file feeds into folders")
+        auth.check_csrf(request, who, csrf)
+    except WriteRefused as exc:
+        return await feeds_response(request, message=exc.message, error=True,
+                                    status=exc.status)
+    names = list(dict.fromkeys(" ".join(n.split())[:200] for n in folders.split(",")
+                               if n.strip()))
+    if not await run_in_threadpool(set_folders, _engine(request), feed_id, names):
+        return await feeds_response(request, message=f"There is no feed {feed_id}.",
+                                    error=True, status=404)
+    request.app.state.reader.cache.invalidate()
+    return RedirectResponse(f"/feeds#feed-{feed_id}", status_code=303)
 
 
 @router.get("/feeds.opml")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from storyline.rank import RankedStory
+from storyline.storage import categories as category_store
 from storyline.storage import pages as page_store
 from storyline.storage import sources as source_store
 from storyline.storage import summaries as summary_store
@@ -123,10 +124,11 @@ def storyline_page(conn: Connection, storyline_id: int) -> dict[str, Any] | None
 
 
 def feeds_page(conn: Connection) -> list[dict[str, Any]]:
+    folders = category_store.by_source(conn)
     return [{"id": s.id, "url": s.url, "name": s.name, "title": s.title,
              "site_name": s.site_name, "site_url": s.site_url, "status": s.status,
              "articles": s.article_count, "error_count": s.error_count,
              "last_error": s.last_error, "last_checked": s.last_checked,
              "last_success": s.last_success, "next_check": s.next_check,
-             "created_at": s.created_at}
+             "created_at": s.created_at, "categories": folders.get(s.id, [])}
             for s in source_store.list_all(conn)]

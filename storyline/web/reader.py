@@ -54,6 +54,9 @@ class Reader:
         self.settings = settings
         self.engine = engine
         self.cache = PageCache(engine, ttl=cache_ttl, max_entries=cache_entries)
+        # (user, story) -> (until, content version): signed-in views found "plain"
+        # (storyline.web.personal), per reader since ids repeat across databases.
+        self.plain_views: dict[tuple[int, int], tuple[float, Any]] = {}
 
     # --- data (sync: called on a worker thread, cached) ------------------------------
 

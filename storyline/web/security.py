@@ -132,12 +132,16 @@ def check_token(expected: str, given: str | None) -> None:
         raise WriteRefused(403, "wrong admin token")
 
 
-def check_same_origin(request: Request) -> None:
+def check_same_origin(request: Request, *, allow_null: bool = False) -> None:
     """Cross-site form posts are refused: the Origin (or, without it, the Referer) must
-    name this host when the browser sends one."""
+    name this host when the browser sends one. ``allow_null``: an opaque ``Origin: null``
+    passes (browsers send it for same-site posts under ``Referrer-Policy: no-referrer``;
+    for forms that also carry a CSRF token, which then decides)."""
     host = (request.headers.get("host") or "").lower()
     origin = request.headers.get("origin")
     if origin is not None:
+        if origin == "null" and allow_null:
+            return
         if origin == "null" or urlsplit(origin).netloc.lower() != host:
             raise WriteRefused(403, "cross-site request refused (Origin does not match)")
         return

@@ -1,0 +1,61 @@
+"""What a user has read and seen. Opening a story page marks the story's articles read
+and records the visit: what the page showed (its articles and sentences), so that the
+next visit after the story changed can mark what is new since then. A visit to an
+unchanged story writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from storyline.storage import readstate
+from storyline.storage.readstate import Visit
+
+
+def sentence_key(text: str) -> str:
+    norm = " ".join(text.lower().split())
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+
+
+def sentence_keys(page: dict[str, Any]) -> set[str]:
+    return {sentence_key(s["text"]) for section in page.get("sections") or []
+            for s in section.get("sentences") or [] if s.get("text")}
+
+
+def article_ids(page: dict[str, Any]) -> set[int]:
+    return {int(a["article_id"]) for a in page.get("related") or []
+            if a.get("article_id") is not None}
+
+
+def fingerprint(members_hash: str | None, written_at: Any) -> str:
+    stamp = written_at.isoformat() if isinstance(written_at, datetime) else str(written_at)
+    return hashlib.sha256(f"{members_hash}|{stamp}".encode()).hexdigest()
+
+
+def record_visit(conn: Connection, user_id: int, story_id: int, page: dict[str, Any], *,
+                 fp: str, members: Sequence[int], now: datetime | None = None) -> Visit:
+    """Mark the story's ``members`` read and remember what ``page`` showed; returns the
+    visit, whose ``new_*`` sets are what changed since the one before."""
+    now = now or datetime.now(UTC)
+    before = readstate.visit(conn, user_id, story_id)
+    if before is not None and before.fingerprint == fp:
+        readstate.mark_read(conn, user_id, members, now)
+        return before
+    seen_a, seen_s = article_ids(page) | set(members), sentence_keys(page)
+    if before is None:
+        new_a: set[int] = set()
+        new_s: set[str] = set()
+        previous = None
+    else:
+        new_a = seen_a - before.seen_articles
+        new_s = (seen_s - before.seen_sentences) if before.seen_sentences else set()
+        previous = before.visited_at
+    visit = Visit(now, fp, frozenset(seen_a), frozenset(seen_s), previous,
+                  frozenset(new_a), frozenset(new_s))
+    readstate.save_visit(conn, user_id, story_id, visit)
+    readstate.mark_read(conn, user_id, members, now)
+    return visit
