@@ -209,4 +209,4 @@ def test_a_file_per_command_group() -> None:
                      "config": "config", "db": "db", "eval": "evaluate", "feeds": "feeds",
                      "fetch": "fetch", "import": "imports", "search": "search",
                      "serve": "serve", "stories": "stories", "storylines": "stories",
-                     "worker": "worker"}
+                     "worker": "worker", "status": "status", "users": "users"}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storyline.settings import Settings, mask_url_password
-from storyline.storage.db import engine_for, resolve_url
+from storyline.storage.db import engine_for, ping, resolve_url
 
 __all__ = ["broker_error", "database_error", "wait_for_services"]
 
@@ -32,8 +31,7 @@ def database_error(settings: Settings) -> str | None:
     except Exception as exc:
         return f"cannot use the database {mask_url_password(url)}: {_first_line(exc)}"
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(engine)
         return None
     except Exception as exc:
         shown = make_url(url).render_as_string(hide_password=True)

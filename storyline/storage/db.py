@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -150,3 +150,9 @@ def open_database(settings: Settings, override: str | None = None) -> Engine:
         raise DatabaseError(f"cannot open database {make_url(url).render_as_string()}: "
                             f"{str(exc).splitlines()[0]}") from None
     return engine
+
+
+def ping(engine: Engine) -> None:
+    """Raise the driver's error when the database does not answer a trivial query."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
