@@ -66,12 +66,23 @@ def send(app: Celery, rt: Runtime, wake: list[tuple[str, int | None]]) -> int:
 
 
 def queue_depth(app: Celery, queue: str) -> int | None:
-    """Messages waiting in ``queue`` on the broker; None when it does not answer."""
+    """Messages waiting in ``queue`` on the broker; None when it does not answer.
+
+    Redis keeps a queue as a list, and an emptied list is no key at all: kombu's passive
+    declare then says NOT_FOUND, which here means 0 (it read as "no answer" before, so
+    a drained queue never showed as empty)."""
+    from kombu.exceptions import ChannelError
+
     try:
         with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1)
-            return int(conn.default_channel.queue_declare(queue=queue, passive=True)
-                       .message_count)
+            try:
+                return int(conn.default_channel.queue_declare(queue=queue, passive=True)
+                           .message_count)
+            except ChannelError as exc:
+                if "NOT_FOUND" in str(exc):
+                    return 0
+                raise
     except Exception:
         return None
 
