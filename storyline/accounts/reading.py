@@ -6,12 +6,14 @@ unchanged story writes nothing."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from storyline.storage import personal as personal_store
 from storyline.storage import readstate
 from storyline.storage.readstate import Visit
 
@@ -59,3 +61,20 @@ def record_visit(conn: Connection, user_id: int, story_id: int, page: dict[str, 
     readstate.save_visit(conn, user_id, story_id, visit)
     readstate.mark_read(conn, user_id, members, now)
     return visit
+
+
+def record_first_visit(conn: Connection, user_id: int, story_id: int, *, fp: str,
+                       summary_json: str | None, member_ids: str | None,
+                       now: datetime | None = None) -> None:
+    """A first visit of a story with nothing personal to show (no mutes): what the page
+    shows is taken from the summary as stored (its sentences and listed articles) and
+    the members (``storage.personal.story_view_state`` read both) instead of building
+    the page; two statements built once."""
+    now = now or datetime.now(UTC)
+    summary: dict[str, Any] = json.loads(summary_json) if summary_json else {}
+    members = {int(x) for x in member_ids.split(",") if x} if member_ids else set()
+    personal_store.insert_first_visit(
+        conn, user_id, story_id, now, fingerprint=fp,
+        seen_articles=json.dumps(sorted(article_ids(summary) | members)),
+        seen_sentences=json.dumps(sorted(sentence_keys(summary))))
+    personal_store.mark_story_read(conn, user_id, story_id, now)

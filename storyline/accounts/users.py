@@ -11,14 +11,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storyline.accounts import passwords
+from storyline.storage import subscriptions as subscription_store
 from storyline.storage import users as user_store
 from storyline.storage.users import Token, User
 
 __all__ = ["AccountError", "Session", "Token", "User", "add_user", "authenticate",
            "end_session", "issue_token", "list_users", "new_session", "normalize_name",
+           "session_on",
            "remove_user", "revoke_token", "session_of", "set_password", "token_owner"]
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
@@ -56,7 +58,10 @@ def add_user(engine: Engine, name: str, password: str) -> User:
     with engine.begin() as conn:
         if user_store.get_by_name(conn, name) is not None:
             raise AccountError(f"there is already a user {name!r}")
-        return user_store.add(conn, name, hashed, _now())
+        user = user_store.add(conn, name, hashed, _now())
+        # A new reader starts with every feed the site has, in the site's folders.
+        subscription_store.subscribe_to_all(conn, user.id, _now())
+        return user
 
 
 def list_users(engine: Engine) -> list[User]:
@@ -143,7 +148,14 @@ def session_of(engine: Engine, value: str) -> Session | None:
     if not value or len(value) > 200:
         return None
     with engine.connect() as conn:
-        found = user_store.session(conn, digest(value), _now())
+        return session_on(conn, value)
+
+
+def session_on(conn: Connection, value: str) -> Session | None:
+    """``session_of`` on a connection the caller holds (one indexed lookup)."""
+    if not value or len(value) > 200:
+        return None
+    found = user_store.session(conn, digest(value), _now())
     return Session(*found) if found else None
 
 

@@ -1,6 +1,7 @@
 """Subscribing to feeds, one at a time or from an OPML file, and exporting them: the one
 implementation behind `storyline feeds add/import/export` and the web's Feeds page and
-``/api/feeds``. Every URL is checked (http(s), public address unless
+``/api/feeds`` for the operator: a feed added here is subscribed for every user
+(``storyline.accounts.subscriptions`` has each user's own). Every URL is checked (http(s), public address unless
 ``allow_private_feeds``) before it is stored."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from storyline.fetch.urls import FeedURLError, check_feed_url
 from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
 from storyline.storage import categories as category_store
 from storyline.storage import sources as source_store
+from storyline.storage import subscriptions as subscription_store
 from storyline.storage.sources import Source
 
 __all__ = ["FeedURLError", "OPMLError", "OPMLImport", "export_opml", "import_opml",
@@ -27,7 +29,10 @@ def subscribe(engine: Engine, urls: list[str], *, allow_private: bool
     checked = [check_feed_url(url, allow_private) for url in urls]
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        return [source_store.add(conn, url, now) for url in checked]
+        added = [source_store.add(conn, url, now) for url in checked]
+        for src, _ in added:  # the operator's feeds are every reader's
+            subscription_store.subscribe_everyone(conn, src.id, now)
+        return added
 
 
 @dataclass
@@ -64,6 +69,7 @@ def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImpo
                                             site_url=o.site_url)
             if o.categories:  # folders are kept (a feed already there joins them too)
                 category_store.add_feed(conn, src.id, o.categories)
+            subscription_store.subscribe_everyone(conn, src.id, now, folders=o.categories)
             result.added += created
             result.existing += not created
     return result

@@ -8,10 +8,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from storyline.storage.readstate import is_read
 from storyline.storage.schema import (
+    UTCDateTime,
+    article_reads,
     article_vectors,
     articles,
     categories,
@@ -35,6 +48,12 @@ _VIEW_STATE = select(
     .scalar_subquery().label("unread"),
     select(func.count()).select_from(mutes).where(mutes.c.user_id == _UID)
     .scalar_subquery().label("mutes"),
+    # What a first visit records, so that it needs no other read: the summary as stored
+    # and the members ("1,2,3").
+    story_summaries.c.summary,
+    select(func.aggregate_strings(cast(story_members.c.article_id, String), ","))
+    .where(story_members.c.story_id == stories.c.id)
+    .scalar_subquery().label("member_ids"),
 ).select_from(
     stories.outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
     .outerjoin(story_visits, (story_visits.c.story_id == stories.c.id)
@@ -45,8 +64,59 @@ _VIEW_STATE = select(
 def story_view_state(conn: Connection, user_id: int, story_id: int) -> Any | None:
     """status, members_hash, written_at (of the summary), the user's visit
     (fingerprint, new_articles, new_sentences; None without one), unread (articles not
-    read) and mutes (how many the user has)."""
+    read), mutes (how many the user has), summary (its JSON, None when none is written)
+    and member_ids (the members' ids, comma-separated; None without any)."""
     return conn.execute(_VIEW_STATE, {"user_id": user_id, "story_id": story_id}).first()
+
+
+# A first visit's writes, as statements built once (building one costs more than running
+# it on SQLite): the visit, and the read marks.
+_UID_I: Any = bindparam("uid", type_=Integer)
+_NOW: Any = bindparam("now", type_=UTCDateTime)
+_INSERT_VISIT = insert(story_visits).values(
+    user_id=_UID_I, story_id=bindparam("sid", type_=Integer), visited_at=_NOW,
+    fingerprint=bindparam("fingerprint"), seen_articles=bindparam("seen_articles"),
+    seen_sentences=bindparam("seen_sentences"), previous_at=None, new_articles="[]",
+    new_sentences="[]")
+_member_sel = (select(story_members.c.article_id)
+               .where(story_members.c.story_id == bindparam("sid", type_=Integer)))
+_MARK_STORY_READ = insert(article_reads).from_select(
+    ["user_id", "article_id", "read_at"],
+    select(_UID_I, articles.c.id, _NOW)
+    .where(or_(articles.c.id.in_(_member_sel), articles.c.duplicate_of.in_(_member_sel)),
+           ~exists().where(article_reads.c.user_id == _UID_I,
+                           article_reads.c.article_id == articles.c.id)))
+
+
+def insert_first_visit(conn: Connection, user_id: int, story_id: int, now: Any, *,
+                       fingerprint: str, seen_articles: str, seen_sentences: str) -> None:
+    """The user's first visit of the story (nothing new since a visit before it)."""
+    conn.execute(_INSERT_VISIT, {"uid": user_id, "sid": story_id, "now": now,
+                                 "fingerprint": fingerprint, "seen_articles": seen_articles,
+                                 "seen_sentences": seen_sentences})
+
+
+def mark_story_read(conn: Connection, user_id: int, story_id: int, now: Any) -> int:
+    """Mark every article of the story, and their syndicated copies, read (one
+    statement); returns how many were unread."""
+    return conn.execute(_MARK_STORY_READ, {"uid": user_id, "sid": story_id, "now": now}
+                        ).rowcount or 0
+
+
+_FOLDERS_VERSION = select(
+    select(func.count()).select_from(source_categories).scalar_subquery(),
+    select(func.max(categories.c.id)).scalar_subquery(),
+    select(func.count()).select_from(categories).scalar_subquery(),
+)
+
+
+def content_version(conn: Connection) -> tuple[Any, ...]:
+    """What the reader's page cache keys on: the stories, summaries and storylines
+    (``storage.pages.data_version``) and the site's folders. Not read state, visits,
+    sessions or mutes: a reader's own writes do not drop everyone's cached pages."""
+    from storyline.storage import pages as page_store
+
+    return (*page_store.data_version(conn), *conn.execute(_FOLDERS_VERSION).one())
 
 
 def story_facets(conn: Connection, ids: Sequence[int], *, entities: bool = False
@@ -91,3 +161,11 @@ def category_story_ids(conn: Connection, name: str) -> set[int]:
         .join(source_categories, source_categories.c.source_id == articles.c.source_id)
         .join(categories, categories.c.id == source_categories.c.category_id)
         .where(func.lower(categories.c.name) == name.lower())).scalars())
+
+
+def feeds_story_ids(conn: Connection, source_ids: Sequence[int]) -> set[int]:
+    """Stories with an article from one of the feeds ``source_ids``."""
+    return set(conn.execute(
+        select(story_members.c.story_id).distinct()
+        .join(articles, articles.c.id == story_members.c.article_id)
+        .where(articles.c.source_id.in_(list(source_ids)))).scalars())

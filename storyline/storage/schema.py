@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -353,6 +354,32 @@ source_categories = Table(
     Column("category_id", Integer, ForeignKey("categories.id", ondelete="CASCADE"),
            primary_key=True),
     Index("ix_source_categories_category", "category_id"),
+)
+
+# --- per-user subscriptions (migration 0008_subscriptions) ----------------------------
+
+# Each reader's own feeds (a feed URL stays one ``sources`` row, fetched once for all),
+# with the reader's own title for it and their own folders.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("title", Text),  # the reader's title; None: the feed's own
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_subscriptions_source", "source_id"),
+)
+
+subscription_folders = Table(
+    "subscription_folders",
+    metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("source_id", Integer, primary_key=True),
+    Column("name", Text, primary_key=True),
+    ForeignKeyConstraint(["user_id", "source_id"],
+                         ["subscriptions.user_id", "subscriptions.source_id"],
+                         ondelete="CASCADE"),
 )
 
 # --- distributed pipeline (migration 0006, issue 15) ---------------------------------

@@ -32,15 +32,24 @@ from storyline.storage.readstate import (
     story_unread,
     story_visible,
 )
-from storyline.storage.schema import UTCDateTime, articles, sources, stories, story_summaries
+from storyline.storage.schema import (
+    UTCDateTime,
+    articles,
+    sources,
+    stories,
+    story_members,
+    story_summaries,
+    subscriptions,
+)
 
 STORY_BASE = 1 << 40  # story items' ids: above any article id this database will reach
 
 
 @dataclass(slots=True)
 class StreamQuery:
-    """Which items: articles of ``source_ids`` (None: every feed; () none), stories when
-    ``stories``; filtered by state; ``after`` = (time, item id) of the last item seen."""
+    """Which items: articles of ``source_ids`` (None: every feed the user follows; ()
+    none), stories when ``stories`` (those with an article from a feed the user follows);
+    filtered by state; ``after`` = (time, item id) of the last item seen."""
 
     user_id: int
     source_ids: Sequence[int] | None = None
@@ -55,6 +64,8 @@ class StreamQuery:
     after: tuple[datetime, int] | None = None
     muted: Sequence[str] = field(default_factory=tuple)
     muted_words: Sequence[str] = field(default_factory=tuple)
+    #: False when the user follows every feed (``follows_all``): no filter to run then.
+    followed_only: bool = True
 
 
 def _article_time() -> ColumnElement[Any]:
@@ -65,11 +76,26 @@ def _story_time() -> ColumnElement[Any]:
     return func.coalesce(stories.c.last_time, stories.c.updated_at)
 
 
+def followed(user_id: int) -> Select[Any]:
+    """The ids of the feeds the user follows."""
+    return select(subscriptions.c.source_id).where(subscriptions.c.user_id == user_id)
+
+
+def story_followed(user_id: int) -> ColumnElement[bool]:
+    """A story (``stories`` row in the query) with an article from a feed the user
+    follows."""
+    return stories.c.id.in_(
+        select(story_members.c.story_id)
+        .join(articles, articles.c.id == story_members.c.article_id)
+        .where(articles.c.source_id.in_(followed(user_id))))
+
+
 def article_select(q: StreamQuery) -> Select[Any]:
     sel = select(literal("a").label("kind"), articles.c.id.label("item_id"),
                  _article_time().label("ts")).where(articles.c.duplicate_of.is_(None))
     if q.source_ids is None:
-        sel = sel.where(articles.c.source_id.is_not(None))
+        sel = sel.where(articles.c.source_id.in_(followed(q.user_id)) if q.followed_only
+                        else articles.c.source_id.is_not(None))
     elif not q.source_ids:
         sel = sel.where(false())
     else:
@@ -100,6 +126,8 @@ def story_select(q: StreamQuery) -> Select[Any]:
            .select_from(stories.outerjoin(story_summaries,
                                           story_summaries.c.story_id == stories.c.id))
            .where(stories.c.status == "active", stories.c.article_count > 0))
+    if q.followed_only:
+        sel = sel.where(story_followed(q.user_id))
     if q.muted:
         sel = sel.where(story_visible(q.muted))
     for word in q.muted_words:
@@ -154,20 +182,30 @@ def count(conn: Connection, q: StreamQuery) -> int:
 
 def unread_by_feed(conn: Connection, user_id: int, muted: Sequence[str] = ()
                    ) -> dict[int, tuple[int, datetime | None]]:
-    """(unread articles, newest one's time) per feed."""
+    """(unread articles, newest one's time) per feed the user follows."""
     rows = conn.execute(
         select(articles.c.source_id, func.count().label("n"),
                type_coerce(func.max(_article_time()), UTCDateTime).label("newest"))
-        .where(articles.c.source_id.is_not(None), articles.c.duplicate_of.is_(None),
+        .where(articles.c.source_id.in_(followed(user_id)), articles.c.duplicate_of.is_(None),
                outlet_allowed(muted), ~is_read(user_id))
         .group_by(articles.c.source_id))
     return {r.source_id: (int(r.n), r.newest) for r in rows}
 
 
+def follows_all(conn: Connection, user_id: int) -> bool:
+    """Whether the user follows every feed there is (then the stories of the feeds they
+    follow are all stories, imported articles without a feed included)."""
+    row = conn.execute(select(
+        select(func.count()).select_from(sources).scalar_subquery(),
+        select(func.count()).select_from(subscriptions)
+        .where(subscriptions.c.user_id == user_id).scalar_subquery())).one()
+    return int(row[0] or 0) == int(row[1] or 0)
+
+
 def unread_stories(conn: Connection, user_id: int, muted: Sequence[str] = (),
                    muted_words: Sequence[str] = ()) -> tuple[int, datetime | None]:
     q = StreamQuery(user_id, stories=True, articles=False, exclude_read=True, muted=muted,
-                    muted_words=muted_words)
+                    muted_words=muted_words, followed_only=not follows_all(conn, user_id))
     sub = story_select(q).subquery()
     row = conn.execute(select(func.count(), type_coerce(func.max(sub.c.ts), UTCDateTime))
                        ).one()
@@ -203,9 +241,11 @@ def story_items(conn: Connection, story_ids: Sequence[int]) -> dict[int, Any]:
     return {r.id: r for r in rows}
 
 
-def feed_refs(conn: Connection) -> list[tuple[int, str]]:
-    """(id, URL) of every feed (no counts: cheap enough for every request)."""
-    return [(r.id, r.url) for r in conn.execute(select(sources.c.id, sources.c.url))]
+def feed_refs(conn: Connection, user_id: int) -> list[tuple[int, str]]:
+    """(id, URL) of every feed the user follows (no counts: cheap enough for every
+    request)."""
+    return [(r.id, r.url) for r in conn.execute(
+        select(sources.c.id, sources.c.url).where(sources.c.id.in_(followed(user_id))))]
 
 
 def existing_articles(conn: Connection, ids: Sequence[int]) -> set[int]:

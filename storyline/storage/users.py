@@ -7,9 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from storyline.storage.schema import api_tokens, user_sessions, users
+from storyline.storage.schema import (
+    UTCDateTime,
+    api_tokens,
+    subscription_folders,
+    subscriptions,
+    user_sessions,
+    users,
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,6 +78,8 @@ def remove(conn: Connection, user_id: int) -> bool:
     # Explicit deletes too: SQLite enforces ON DELETE CASCADE only with foreign_keys=ON.
     conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
     conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id))
+    conn.execute(delete(subscription_folders).where(subscription_folders.c.user_id == user_id))
+    conn.execute(delete(subscriptions).where(subscriptions.c.user_id == user_id))
     return conn.execute(delete(users).where(users.c.id == user_id)).rowcount > 0
 
 
@@ -84,15 +93,17 @@ def add_session(conn: Connection, *, token_hash: str, user_id: int, csrf: str,
                                               expires_at=expires_at))
 
 
+# Built once: every signed-in request runs it (building it costs more than running it).
 _SESSION = (select(user_sessions.c.user_id, user_sessions.c.csrf, user_sessions.c.expires_at,
                    *_USER_COLUMNS)
-            .join(users, users.c.id == user_sessions.c.user_id))
+            .join(users, users.c.id == user_sessions.c.user_id)
+            .where(user_sessions.c.token_hash == bindparam("token_hash"),
+                   user_sessions.c.expires_at > bindparam("now", type_=UTCDateTime)))
 
 
 def session(conn: Connection, token_hash: str, now: datetime) -> tuple[User, str] | None:
-    """The user and CSRF token of a live session."""
-    row = conn.execute(_SESSION.where(user_sessions.c.token_hash == token_hash,
-                                      user_sessions.c.expires_at > now)).first()
+    """The user and CSRF token of a live session (one indexed lookup)."""
+    row = conn.execute(_SESSION, {"token_hash": token_hash, "now": now}).first()
     return (_user(row), row.csrf) if row else None
 
 

@@ -105,7 +105,6 @@ async def signin(request: Request, name: Short = "", password: Text = "",
     engine = request.app.state.engine
     old = request.cookies.get(auth.SESSION_COOKIE)
     if old:  # never carry a session over a sign-in (session fixation)
-        auth.forget_session(old)
         await run_in_threadpool(accounts.end_session, engine, old)
     value, _ = await run_in_threadpool(accounts.new_session, engine, user,
                                        request.app.state.settings.session_days)
@@ -125,7 +124,6 @@ async def signout(request: Request, csrf: Short = "") -> Response:
             return html("error.html", who, exc.status, title="Forbidden", message=exc.message,
                         nav="")
         cookie = request.cookies.get(auth.SESSION_COOKIE, "")
-        auth.forget_session(cookie)
         await run_in_threadpool(accounts.end_session, request.app.state.engine, cookie)
     response = RedirectResponse("/", status_code=303)
     auth.clear_session_cookie(response, request)
@@ -224,7 +222,6 @@ async def password_change(request: Request, csrf: Short = "", current: Text = ""
     except accounts.AccountError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
     # Every session ended with the change: this browser gets a fresh one.
-    auth.forget_session()
     value, csrf_token = await run_in_threadpool(accounts.new_session, engine, user,
                                                 request.app.state.settings.session_days)
     fresh = Viewer(user, csrf_token, "session")

@@ -1,6 +1,7 @@
 """An in-process cache of rendered pages and JSON, dropped whenever the database's
-content changes: checked at most once per ``ttl`` seconds, with ``PRAGMA data_version``
-on SQLite and one aggregate query elsewhere (``storage.pages``).
+content changes: checked at most once per ``ttl`` seconds, with one aggregate query
+(``storage.personal.content_version``), on SQLite only after ``PRAGMA data_version``
+moved.
 
 A hit costs a dict lookup on the event loop; misses and version checks run in the
 threadpool, so a slow query never blocks other requests.
@@ -19,6 +20,7 @@ from anyio import CapacityLimiter
 from sqlalchemy import Connection, Engine
 
 from storyline.storage import pages as page_store
+from storyline.storage import personal as personal_store
 
 T = TypeVar("T")
 
@@ -39,6 +41,8 @@ class PageCache:
         self._lock = threading.Lock()
         self._version_lock = threading.Lock()
         self._version_conn: Connection | None = None
+        self._sqlite_counter: Any = None
+        self._sqlite_content: tuple[Any, ...] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -46,24 +50,30 @@ class PageCache:
         if self.engine.dialect.name == "sqlite":
             return self._sqlite_version()
         with self.engine.connect() as conn:
-            return page_store.data_version(conn)
+            return personal_store.content_version(conn)
 
     def _sqlite_version(self) -> tuple[Any, ...]:
-        """SQLite's own change counter: ``PRAGMA data_version`` on one connection kept
-        for this (it changes whenever any other connection commits), microseconds
-        instead of aggregates over the story tables."""
+        """SQLite's own change counter first: ``PRAGMA data_version`` on one connection
+        kept for this (it changes whenever any other connection commits), microseconds
+        instead of aggregates over the story tables. Only when it moved is the content
+        version read (``storage.personal.content_version``), so that a commit that
+        changed no page (a reader's read marks, a session) keeps every cached page."""
         with self._version_lock:
             if self._version_conn is None:
                 self._version_conn = self.engine.connect()
             try:
                 value = page_store.sqlite_data_version(self._version_conn)
+                if value != self._sqlite_counter or self._sqlite_content is None:
+                    self._sqlite_content = personal_store.content_version(self._version_conn)
+                    self._sqlite_counter = value
                 self._version_conn.rollback()  # never keep a read snapshot open
             except Exception:
                 self._version_conn.invalidate()
                 self._version_conn.close()
                 self._version_conn = None
+                self._sqlite_content = None
                 raise
-            return ("sqlite", value)
+            return ("sqlite", *self._sqlite_content)
 
     def close(self) -> None:
         with self._version_lock:

@@ -6,8 +6,9 @@ reads. Endpoints and parameters: docs/greader.md.
 Sign-in is ClientLogin (the account's name and password; rate limited like the web
 sign-in), which hands out a token kept (hashed) per user; requests carry it as
 ``Authorization: GoogleLogin auth=TOKEN``. A user's API token works too (``Bearer``).
-Feeds and folders are shared by the accounts of one server; read and starred state,
-and mutes, are each user's own."""
+Each user has their own subscriptions (with their own titles) and folders
+(``storyline.accounts.subscriptions``); a feed followed by several is fetched once. Read
+and starred state, and mutes, are each user's own too."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
 from storyline.accounts import muting
+from storyline.accounts import subscriptions as user_subs
 from storyline.accounts import users as accounts
 from storyline.accounts.muting import Mutes
-from storyline.storage import categories as category_store
+from storyline.fetch.urls import FeedURLError
 from storyline.storage import readstate, streams
-from storyline.storage import sources as source_store
+from storyline.storage import subscriptions as sub_store
 from storyline.storage.streams import STORY_BASE, StreamQuery
 from storyline.text.wording import plural
 from storyline.web import greader_items as gr
@@ -69,12 +71,17 @@ def auth_token(request: Request) -> str | None:
 
 
 async def api_user(request: Request) -> accounts.User:
+    """The user of the request's token (looked up once per request); 401 without one."""
+    found = getattr(request.state, "gr_user", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     token = auth_token(request)
     user = (await run_in_threadpool(accounts.token_owner, request.app.state.engine, token)
             if token else None)
     if user is None:
         raise HTTPException(401, "Unauthorized", headers={"WWW-Authenticate": "GoogleLogin"})
     request.state.gr_token = token
+    request.state.gr_user = user
     return user
 
 
@@ -121,9 +128,10 @@ def _int(form: MultiDict, key: str, default: int, high: int) -> int:
     return max(1, min(value, high))
 
 
-def feed_ids(conn: Connection) -> dict[str, int]:
+def feed_ids(conn: Connection, user_id: int) -> dict[str, int]:
+    """The stream ids of the feeds the user follows (others are no stream of theirs)."""
     out: dict[str, int] = {}
-    for fid, url in streams.feed_refs(conn):
+    for fid, url in streams.feed_refs(conn, user_id):
         out[f"feed/{fid}"] = fid
         out[f"feed/{url}"] = fid
     return out
@@ -172,17 +180,13 @@ async def user_info(request: Request) -> Response:
 # --- subscriptions and tags -------------------------------------------------------------
 
 
-def _subscriptions(engine: Any, base: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        feeds = source_store.list_all(conn)
-        cats = category_store.by_source(conn)
-    out = [{"id": f"feed/{s.id}", "title": s.name, "url": s.url,
-            "htmlUrl": s.site_url or s.url, "iconUrl": "",
+def _subscriptions(engine: Any, user_id: int, base: str) -> list[dict[str, Any]]:
+    out = [{"id": f"feed/{s.source.id}", "title": s.name, "url": s.source.url,
+            "htmlUrl": s.source.site_url or s.source.url, "iconUrl": "",
             "firstitemmsec": str(int(s.created_at.timestamp() * 1000)),
-            "sortid": f"{s.id:08X}",
-            "categories": [{"id": gr.LABEL + name, "label": name}
-                           for name in cats.get(s.id, [])]}
-           for s in feeds]
+            "sortid": f"{s.source.id:08X}",
+            "categories": [{"id": gr.LABEL + name, "label": name} for name in s.folders]}
+           for s in user_subs.list_for(engine, user_id)]
     out.append({"id": gr.STORIES_STREAM, "title": gr.STORIES_TITLE, "url": f"{base}/",
                 "htmlUrl": f"{base}/", "iconUrl": "", "firstitemmsec": "0",
                 "sortid": "FFFFFFFF", "categories": []})
@@ -191,20 +195,24 @@ def _subscriptions(engine: Any, base: str) -> list[dict[str, Any]]:
 
 @router.get(API + "/subscription/list")
 async def subscription_list(request: Request) -> Response:
-    await api_user(request)
-    subs = await run_in_threadpool(_subscriptions, request.app.state.engine,
+    user = await api_user(request)
+    subs = await run_in_threadpool(_subscriptions, request.app.state.engine, user.id,
                                    base_url(request))
     return as_json({"subscriptions": subs})
 
 
-def _subscribe(request: Request, url: str, labels: list[str]) -> tuple[Any, bool]:
-    from storyline.web import feeds as feed_ops
-
-    src, created = feed_ops.add_feed(request.app.state.engine, request.app.state.settings, url)
-    if labels:
-        with request.app.state.engine.begin() as conn:
-            category_store.add_feed(conn, src.id, labels)
-    return src, created
+def _subscribe(request: Request, user_id: int, url: str, labels: list[str],
+               title: str | None = None) -> tuple[Any, bool]:
+    """Subscribe the user (``WriteRefused`` 400 for a URL that is refused)."""
+    if not url.strip():
+        raise WriteRefused(400, "give the feed's URL")
+    try:
+        return user_subs.subscribe(
+            request.app.state.engine, user_id, url,
+            allow_private=request.app.state.settings.allow_private_feeds, folders=labels,
+            title=title)
+    except FeedURLError as exc:
+        raise WriteRefused(400, str(exc)) from None
 
 
 def _labels(values: list[str]) -> list[str]:
@@ -218,14 +226,14 @@ def _labels(values: list[str]) -> list[str]:
 
 @router.post(API + "/subscription/quickadd")
 async def subscription_quickadd(request: Request) -> Response:
-    await api_user(request)
+    user = await api_user(request)
     form = await params(request)
     check_t(request, form)
     url = (form.get("quickadd") or "").strip()
     if url.startswith("feed/"):
         url = url[5:]
     try:
-        src, _ = await run_in_threadpool(_subscribe, request, url, [])
+        src, _ = await run_in_threadpool(_subscribe, request, user.id, url, [])
     except WriteRefused as exc:
         return as_json({"numResults": 0, "error": exc.message}, status=exc.status)
     reader(request).cache.invalidate()
@@ -233,10 +241,14 @@ async def subscription_quickadd(request: Request) -> Response:
                     "streamName": src.name})
 
 
-def _edit_subscriptions(request: Request, form: MultiDict) -> None:
+def _edit_subscriptions(request: Request, user_id: int, form: MultiDict) -> None:
+    """``ac`` subscribe (``s`` the feed URL or feed/URL, ``t`` its title, ``a`` folders),
+    unsubscribe, or edit (``t`` renames, ``a``/``r`` add and remove folders); one ``t``
+    applies to every ``s``. Only the user's own subscriptions change."""
     engine = request.app.state.engine
     action = form.get("ac", "")
     add, remove = _labels(form.getlist("a")), _labels(form.getlist("r"))
+    title = " ".join((form.get("t") or "").split())[:500] or None
     targets = form.getlist("s")
     if action not in ("subscribe", "unsubscribe", "edit"):
         raise bad("ac must be subscribe, unsubscribe or edit")
@@ -246,52 +258,55 @@ def _edit_subscriptions(request: Request, form: MultiDict) -> None:
         if action == "subscribe":
             url = target[5:] if target.startswith("feed/") else target
             try:
-                _subscribe(request, url, add)
+                _subscribe(request, user_id, url, add, title)
             except WriteRefused as exc:
                 raise HTTPException(exc.status, exc.message) from None
             continue
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             try:
-                stream = gr.parse_stream(target, feed_ids(conn))
+                stream = gr.parse_stream(target, feed_ids(conn, user_id))
             except StreamError as exc:
                 raise HTTPException(404, str(exc)) from None
-            if stream.kind != "feed" or stream.source_id is None:
-                raise bad(f"not a feed: {target}")
-            if action == "unsubscribe":
-                source_store.remove(conn, stream.source_id)
-                continue
-            if add:
-                category_store.add_feed(conn, stream.source_id, add)
+        if stream.kind != "feed" or stream.source_id is None:
+            raise bad(f"not a feed: {target}")
+        if action == "unsubscribe":
+            user_subs.unsubscribe(engine, user_id, stream.source_id)
+            continue
+        with engine.begin() as conn:
+            if title:
+                sub_store.set_title(conn, user_id, stream.source_id, title)
+            sub_store.add_folders(conn, user_id, stream.source_id, add)
             for name in remove:
-                category_store.remove_feed(conn, stream.source_id, name)
+                sub_store.remove_folder(conn, user_id, stream.source_id, name)
 
 
 @router.post(API + "/subscription/edit")
 async def subscription_edit(request: Request) -> Response:
-    await api_user(request)
+    user = await api_user(request)
     form = await params(request)
     check_t(request, form)
-    await run_in_threadpool(_edit_subscriptions, request, form)
+    await run_in_threadpool(_edit_subscriptions, request, user.id, form)
     reader(request).cache.invalidate()
     return ok()
 
 
-def _tags(engine: Any) -> list[dict[str, Any]]:
+def _tags(engine: Any, user_id: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        names = [n for n, _ in category_store.list_used(conn)]
+        names = sub_store.folder_names(conn, user_id)
     return ([{"id": gr.STARRED, "sortid": "00000001"}]
             + [{"id": gr.LABEL + n, "label": n, "type": "folder"} for n in names])
 
 
 @router.get(API + "/tag/list")
 async def tag_list(request: Request) -> Response:
-    await api_user(request)
-    return as_json({"tags": await run_in_threadpool(_tags, request.app.state.engine)})
+    user = await api_user(request)
+    return as_json({"tags": await run_in_threadpool(_tags, request.app.state.engine,
+                                                    user.id)})
 
 
 @router.post(API + "/rename-tag")
 async def rename_tag(request: Request) -> Response:
-    await api_user(request)
+    user = await api_user(request)
     form = await params(request)
     check_t(request, form)
     old, new = gr.label_of(form.get("s", "")), gr.label_of(form.get("dest", ""))
@@ -300,7 +315,7 @@ async def rename_tag(request: Request) -> Response:
 
     def run() -> bool:
         with request.app.state.engine.begin() as conn:
-            return category_store.rename(conn, old, new[:200])
+            return sub_store.rename_folder(conn, user.id, old, new[:200])
 
     if not await run_in_threadpool(run):
         raise HTTPException(404, f"no label {old}")
@@ -309,7 +324,7 @@ async def rename_tag(request: Request) -> Response:
 
 @router.post(API + "/disable-tag")
 async def disable_tag(request: Request) -> Response:
-    await api_user(request)
+    user = await api_user(request)
     form = await params(request)
     check_t(request, form)
     name = gr.label_of(form.get("s", ""))
@@ -318,7 +333,7 @@ async def disable_tag(request: Request) -> Response:
 
     def run() -> bool:
         with request.app.state.engine.begin() as conn:
-            return category_store.remove(conn, name)
+            return sub_store.remove_folder_everywhere(conn, user.id, name)
 
     if not await run_in_threadpool(run):
         raise HTTPException(404, f"no label {name}")
@@ -332,8 +347,8 @@ def _unread(engine: Any, user_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
         mutes = muting.load(conn, user_id)
         per_feed = streams.unread_by_feed(conn, user_id, mutes.outlets)
-        feeds = {fid for fid, _ in streams.feed_refs(conn)}
-        cats = category_store.by_source(conn)
+        feeds = {fid for fid, _ in streams.feed_refs(conn, user_id)}
+        cats = sub_store.folders_by_source(conn, user_id)
         n_stories, newest_story = streams.unread_stories(conn, user_id, mutes.outlets,
                                                           mutes.words)
     counts: list[dict[str, Any]] = []
@@ -374,13 +389,14 @@ async def unread_count(request: Request) -> Response:
 
 def stream_query(conn: Connection, user_id: int, stream: Stream, form: MultiDict,
                  mutes: Mutes) -> StreamQuery:
-    q = StreamQuery(user_id, muted=mutes.outlets, muted_words=mutes.words)
+    q = StreamQuery(user_id, muted=mutes.outlets, muted_words=mutes.words,
+                    followed_only=not streams.follows_all(conn, user_id))
     if stream.kind == "feed":
         q.source_ids = [stream.source_id] if stream.source_id else []
     elif stream.kind == "stories":
         q.articles, q.stories = False, True
     elif stream.kind == "label":
-        q.source_ids = category_store.source_ids(conn, stream.label or "")
+        q.source_ids = sub_store.folder_source_ids(conn, user_id, stream.label or "")
     elif stream.kind in ("all", "starred", "read"):
         q.stories = True
         q.only_starred = stream.kind == "starred"
@@ -410,7 +426,7 @@ def _page(engine: Any, user_id: int, stream_id: str, form: MultiDict, limit: int
           ) -> tuple[Stream, Mutes, list[tuple[str, int, datetime]], str | None]:
     with engine.connect() as conn:
         try:
-            stream = gr.parse_stream(stream_id, feed_ids(conn))
+            stream = gr.parse_stream(stream_id, feed_ids(conn, user_id))
         except StreamError as exc:
             raise HTTPException(404, str(exc)) from None
         mutes = muting.load(conn, user_id)
@@ -448,7 +464,8 @@ def build_items(r: Reader, user_id: int, mutes: Mutes, refs: list[tuple[str, int
         arts = streams.article_items(conn, aids)
         read = readstate.read_among(conn, user_id, aids)
         starred_a = readstate.starred_among(conn, user_id, "article", aids)
-        cats = category_store.by_source(conn)
+        titles = sub_store.titles(conn, user_id) if aids else {}
+        folders = sub_store.folders_by_source(conn, user_id) if aids else {}
         rows = streams.story_items(conn, sids)
         states = readstate.story_states(conn, user_id, sids, mutes.outlets)
         starred_s = readstate.starred_among(conn, user_id, "story", sids)
@@ -458,12 +475,12 @@ def build_items(r: Reader, user_id: int, mutes: Mutes, refs: list[tuple[str, int
             a = arts.get(item_id)
             if a is None:
                 continue
-            labels = cats.get(a.source_id, []) if a.source_id else []
+            labels = folders.get(a.source_id, []) if a.source_id else []
             out.append(Item(
                 item_id, a.title, a.url, a.published or a.fetched_at, a.published or a.fetched_at,
                 a.fetched_at, a.byline or a.outlet, gr.text_html(a.text),
                 f"feed/{a.source_id}" if a.source_id else gr.STORIES_STREAM,
-                a.feed_title or a.outlet or "", a.feed_site,
+                titles.get(a.source_id) or a.feed_title or a.outlet or "", a.feed_site,
                 gr.categories_for(user_id, read=item_id in read,
                                   starred=item_id in starred_a, labels=labels)))
         else:
@@ -496,11 +513,11 @@ async def _contents(request: Request, stream_id: str) -> tuple[Stream, list[Item
     return await r.cache.run(run)
 
 
-def _stream_title(engine: Any, stream: Stream) -> str:
+def _stream_title(engine: Any, user_id: int, stream: Stream) -> str:
     if stream.kind == "feed" and stream.source_id:
         with engine.connect() as conn:
-            src = source_store.get(conn, stream.source_id)
-        return src.name if src else stream.id
+            sub = sub_store.get(conn, user_id, stream.source_id)
+        return sub.name if sub else stream.id
     return {"stories": gr.STORIES_TITLE, "all": "Reading list", "starred": "Starred",
             "read": "Read"}.get(stream.kind, stream.label or stream.id)
 
@@ -516,8 +533,9 @@ async def stream_contents(request: Request) -> Response:
 
 
 async def _stream_contents(request: Request, sid: str) -> Response:
+    user = await api_user(request)
     stream, items, cont = await _contents(request, sid)
-    title = await run_in_threadpool(_stream_title, request.app.state.engine, stream)
+    title = await run_in_threadpool(_stream_title, request.app.state.engine, user.id, stream)
     data: dict[str, Any] = {"direction": "ltr", "id": stream.id, "title": title,
                             "self": [{"href": str(request.url)}],
                             "updated": int(datetime.now(UTC).timestamp()),
@@ -624,7 +642,7 @@ async def edit_tag(request: Request) -> Response:
 def _mark_all(engine: Any, user_id: int, stream_id: str, form: MultiDict) -> int:
     with engine.connect() as conn:
         try:
-            stream = gr.parse_stream(stream_id, feed_ids(conn))
+            stream = gr.parse_stream(stream_id, feed_ids(conn, user_id))
         except StreamError as exc:
             raise HTTPException(404, str(exc)) from None
         mutes = muting.load(conn, user_id)
@@ -661,8 +679,9 @@ async def mark_all_as_read(request: Request) -> Response:
 @router.get("/reader/atom/{stream_id:path}")
 async def atom_stream(request: Request,
                       stream_id: Annotated[str, Path(max_length=2000)]) -> Response:
+    user = await api_user(request)
     stream, items, cont = await _contents(request, stream_id or gr.READING_LIST)
-    title = await run_in_threadpool(_stream_title, request.app.state.engine, stream)
+    title = await run_in_threadpool(_stream_title, request.app.state.engine, user.id, stream)
     body = gr.atom_feed(stream_id=stream.id, title=title, self_url=str(request.url),
                         items=items, continuation=cont)
     return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -25,6 +25,7 @@ from storyline.accounts.muting import Mutes
 from storyline.storage import categories as category_store
 from storyline.storage import personal as personal_store
 from storyline.storage import readstate
+from storyline.storage import subscriptions as subscription_store
 from storyline.web import queries, stored
 from storyline.web.auth import Viewer, account_menu, personalize
 from storyline.web.reader import Reader, View
@@ -45,7 +46,12 @@ def _plain(reader: Reader) -> dict[tuple[int, int], tuple[float, Any]]:
 # --- shared, cached per content version --------------------------------------------------
 
 
-def category_names(reader: Reader) -> list[str]:
+def category_names(reader: Reader, user_id: int | None = None) -> list[str]:
+    """The category bar: the site's categories, or (``user_id``) the user's folders (one
+    small query, never cached: a folder edit shows at once on every server process)."""
+    if user_id is not None:
+        return sorted({name for _, name in user_folders(reader, user_id)}, key=str.lower)
+
     def build() -> list[str]:
         with reader.engine.connect() as conn:
             return [name for name, _ in category_store.list_used(conn)]
@@ -53,17 +59,37 @@ def category_names(reader: Reader) -> list[str]:
     return reader.cache.get_sync(("categories",), build)
 
 
-def category_ranking(reader: Reader, name: str) -> list[rank.RankedStory] | None:
-    """The Top Headlines ranking restricted to the category's stories; None when there
-    is no such category."""
+def user_folders(reader: Reader, user_id: int) -> tuple[tuple[int, str], ...]:
+    """The user's (feed id, folder) pairs."""
+    with reader.engine.connect() as conn:
+        return tuple(sorted((sid, name) for sid, names in
+                            subscription_store.folders_by_source(conn, user_id).items()
+                            for name in names))
+
+
+def category_ranking(reader: Reader, name: str, user_id: int | None = None
+                     ) -> list[rank.RankedStory] | None:
+    """The Top Headlines ranking restricted to the category's stories (``user_id``: the
+    stories with an article from a feed in that user's folder ``name``, cached by the
+    user's folders as they are now); None when there is no such category (folder)."""
+    folders: tuple[tuple[int, str], ...] = ()
+    if user_id is not None:
+        folders = tuple(f for f in user_folders(reader, user_id)
+                        if f[1].lower() == name.lower())
+        if not folders:
+            return None
+
     def build() -> list[rank.RankedStory] | None:
         with reader.engine.connect() as conn:
-            if category_store.get_id(conn, name) is None:
-                return None
-            ids = personal_store.category_story_ids(conn, name)
+            if user_id is not None:
+                ids = personal_store.feeds_story_ids(conn, [sid for sid, _ in folders])
+            else:
+                if category_store.get_id(conn, name) is None:
+                    return None
+                ids = personal_store.category_story_ids(conn, name)
         return [s for s in reader.ranking() if s.id in ids]
 
-    return reader.cache.get_sync(("category-ranking", name.lower()), build)
+    return reader.cache.get_sync(("category-ranking", name.lower(), folders), build)
 
 
 def hidden_stories(reader: Reader, mutes: Mutes) -> dict[int, str]:
@@ -103,32 +129,34 @@ def headlines(reader: Reader, who: Viewer, page: int, category: str | None = Non
               ) -> dict[str, Any] | None:
     """A Top Headlines page (of a category) for ``who``: None when the category does not
     exist. Signed-in: muted stories left out, each card with its ``reader`` state."""
-    ranking = reader.ranking() if category is None else category_ranking(reader, category)
+    uid = who.user.id if who.user is not None else None
+    ranking = (reader.ranking() if category is None
+               else category_ranking(reader, category, uid))
     if ranking is None:
         return None
     user = who.user
     mutes = muting.NONE
-    if user is not None:
-        with reader.engine.connect() as conn:
+    with reader.engine.connect() as conn:  # one connection for the user's three reads
+        if user is not None:
             mutes = muting.load(conn, user.id)
-        hidden = hidden_stories(reader, mutes)
-        if hidden:
-            ranking = [s for s in ranking if s.id not in hidden]
-    chosen, page, pages = _page_of(ranking, page)
+            hidden = hidden_stories(reader, mutes)
+            if hidden:
+                ranking = [s for s in ranking if s.id not in hidden]
+        chosen, page, pages = _page_of(ranking, page)
 
-    def build_cards() -> list[dict[str, Any]]:
-        with reader.engine.connect() as conn:
-            return queries.story_cards(conn, [s.id for s in chosen])
+        def build_cards() -> list[dict[str, Any]]:
+            with reader.engine.connect() as conn:
+                return queries.story_cards(conn, [s.id for s in chosen])
 
-    cards = [dict(c) for c in reader.cache.get_sync(
-        ("cards", category.lower() if category else None, mutes.key(), page), build_cards)]
-    if user is not None:
-        ids = [c["id"] for c in cards]
-        with reader.engine.connect() as conn:
+        cards = [dict(c) for c in reader.cache.get_sync(
+            ("cards", category.lower() if category else None, uid, mutes.key(), page),
+            build_cards)]
+        states: dict[int, readstate.StoryState] = {}
+        seen: dict[int, str] = {}
+        if user is not None:
+            ids = [c["id"] for c in cards]
             states = readstate.story_states(conn, user.id, ids, mutes.outlets)
             seen = readstate.fingerprints(conn, user.id, ids)
-    else:
-        states, seen = {}, {}
     scores = {s.id: s.score for s in chosen}
     for card in cards:
         card["score"] = round(scores[card["id"]], 6)
@@ -143,9 +171,22 @@ def headlines(reader: Reader, who: Viewer, page: int, category: str | None = Non
 
 
 def headlines_html(reader: Reader, who: Viewer, top: dict[str, Any]) -> bytes:
-    return render("index.html", top=top, nav="top", categories=category_names(reader),
-                  category=top.get("category"), viewer=who,
-                  account_menu=_menu(who)).encode("utf-8")
+    """The page of ``headlines``. Signed in, the rendering is cached by what it shows
+    of the user (their read and new marks, their session's form token): a view that
+    changed nothing since the last costs the three reads of ``headlines`` and no
+    template work."""
+    def build() -> bytes:
+        return render("index.html", top=top, nav="top",
+                      categories=category_names(reader, who.user.id if who.user else None),
+                      category=top.get("category"), viewer=who,
+                      account_menu=_menu(who)).encode("utf-8")
+
+    if who.user is None:
+        return build()
+    marks = tuple((c["id"], c["reader"]["read"], c["reader"]["new"]) for c in top["stories"])
+    key = ("headlines-html", who.user.id, who.user.name, who.csrf, top.get("category"),
+           top["page"], top["pages"], top["total"], marks)
+    return reader.cache.get_sync(key, build)
 
 
 def _menu(who: Viewer) -> Any:
@@ -157,8 +198,8 @@ def _menu(who: Viewer) -> Any:
 def mark_view_read(reader: Reader, who: Viewer, category: str | None) -> int:
     """Mark read every story of Top Headlines (or a category) the user is shown."""
     assert who.user is not None
-    ranking = reader.ranking() if category is None else (category_ranking(reader, category)
-                                                         or [])
+    ranking = reader.ranking() if category is None else (
+        category_ranking(reader, category, who.user.id) or [])
     with reader.engine.connect() as conn:
         mutes = muting.load(conn, who.user.id)
     hidden = hidden_stories(reader, mutes)
@@ -258,7 +299,20 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     plain_now = (hit is not None and hit[0] > time.monotonic()
                  and hit[1] == reader.cache.version and hit[1] is not None)
 
-    def build() -> View | None:
+    afmt: Any = "html" if fmt == "html" else "json"
+
+    def anonymous_page() -> View:
+        """The anonymous page, from the cache or built now, on this worker thread (one
+        trip to the threadpool per view, not two)."""
+        return reader.cache.get_sync(("view", "story", story_id, afmt),
+                                     lambda: reader.story_page(story_id, afmt))
+
+    def build() -> tuple[View, bool]:
+        """(the view, whether it is the user's own) in one trip to the threadpool."""
+        own = build_own()
+        return (own, True) if own is not None else (anonymous_page(), False)
+
+    def build_own() -> View | None:
         with reader.engine.begin() as conn:
             st = personal_store.story_view_state(conn, user_id, story_id)
             if st is None:
@@ -271,12 +325,18 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                      and st.new_sentences == "[]")
             if plain:
                 if st.unread:
-                    readstate.mark_stories_read(conn, user_id, [story_id], datetime.now(UTC))
+                    personal_store.mark_story_read(conn, user_id, story_id, datetime.now(UTC))
                 elif reader.cache.version is not None:
                     if len(plain_views) >= _PLAIN_MAX:
                         plain_views.clear()
                     plain_views[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version)
                 return None  # the anonymous page, personalized
+            if st.fingerprint is None and not st.mutes:
+                # A first visit without mutes shows nothing personal: record it from the
+                # stored summary (no page built) and serve the anonymous page.
+                reading.record_first_visit(conn, user_id, story_id, fp=fp,
+                                           summary_json=st.summary, member_ids=st.member_ids)
+                return None
             row, _ = queries.resolve_story(conn, story_id)
             if row is None:
                 return View("missing")
@@ -304,11 +364,15 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                                  storyline=page["storyline"])
         return View("ok", personalize(html, who))
 
-    view = None if plain_now else await reader.cache.run(build)
-    if view is not None:
-        plain_views.pop(key, None)
-        return view
-    anon = await reader.story_view(story_id, "html" if fmt == "html" else "json")
+    if plain_now:
+        anon = await reader.story_view(story_id, afmt)
+    else:
+        await reader.cache.refresh()
+        view, own = await reader.cache.run(build)
+        if own:
+            plain_views.pop(key, None)
+            return view
+        anon = view
     if anon.kind != "ok":
         return anon
     if fmt == "json":

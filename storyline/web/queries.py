@@ -14,6 +14,7 @@ from storyline.rank import RankedStory
 from storyline.storage import categories as category_store
 from storyline.storage import pages as page_store
 from storyline.storage import sources as source_store
+from storyline.storage import subscriptions as subscription_store
 from storyline.storage import summaries as summary_store
 from storyline.write.page import timeline_key
 
@@ -123,12 +124,19 @@ def storyline_page(conn: Connection, storyline_id: int) -> dict[str, Any] | None
             "stories": cards, "timeline": timeline}
 
 
-def feeds_page(conn: Connection) -> list[dict[str, Any]]:
-    folders = category_store.by_source(conn)
-    return [{"id": s.id, "url": s.url, "name": s.name, "title": s.title,
+def feeds_page(conn: Connection, user_id: int | None = None) -> list[dict[str, Any]]:
+    """Every feed with its folders; with ``user_id``, the user's subscriptions with
+    their titles (``name``) and their folders."""
+    if user_id is None:
+        folders = category_store.by_source(conn)
+        rows = [(s, s.name, folders.get(s.id, [])) for s in source_store.list_all(conn)]
+    else:
+        rows = [(sub.source, sub.name, sub.folders)
+                for sub in subscription_store.list_for(conn, user_id)]
+    return [{"id": s.id, "url": s.url, "name": name, "title": s.title,
              "site_name": s.site_name, "site_url": s.site_url, "status": s.status,
              "articles": s.article_count, "error_count": s.error_count,
              "last_error": s.last_error, "last_checked": s.last_checked,
              "last_success": s.last_success, "next_check": s.next_check,
-             "created_at": s.created_at, "categories": folders.get(s.id, [])}
-            for s in source_store.list_all(conn)]
+             "created_at": s.created_at, "categories": cats}
+            for s, name, cats in rows]
