@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from storyline.storage.schema import mutes
 
@@ -29,10 +29,14 @@ def remove(conn: Connection, user_id: int, kind: str, value: str) -> bool:
                                             mutes.c.value == value)).rowcount > 0
 
 
+# Built once: every signed-in page view runs it.
+_OF_USER = (select(mutes.c.kind, mutes.c.value).where(mutes.c.user_id == bindparam("user_id"))
+            .order_by(mutes.c.id))
+
+
 def of_user(conn: Connection, user_id: int) -> dict[str, list[str]]:
     """{"outlet": [...], "word": [...]} in the order they were added."""
     out: dict[str, list[str]] = {k: [] for k in KINDS}
-    for r in conn.execute(select(mutes.c.kind, mutes.c.value)
-                          .where(mutes.c.user_id == user_id).order_by(mutes.c.id)):
+    for r in conn.execute(_OF_USER, {"user_id": user_id}):
         out.setdefault(r.kind, []).append(r.value)
     return out

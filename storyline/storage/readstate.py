@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    bindparam,
     delete,
     exists,
     func,
@@ -154,19 +155,32 @@ class StoryState:
         return self.total > 0 and self.read == self.total
 
 
+def _story_states(muted: Sequence[str]) -> Select[Any]:
+    return (select(story_members.c.story_id, func.count().label("total"),
+                   func.count(article_reads.c.article_id).label("read"))
+            .join(articles, articles.c.id == story_members.c.article_id)
+            .outerjoin(article_reads, (article_reads.c.article_id == articles.c.id)
+                       & (article_reads.c.user_id == bindparam("user_id")))
+            .where(story_members.c.story_id.in_(bindparam("ids", expanding=True)),
+                   outlet_allowed(muted))
+            .group_by(story_members.c.story_id))
+
+
+# Built once for the common case, a reader without muted outlets (every signed-in page
+# of Top Headlines runs it): building a statement costs more than running it on SQLite.
+_STORY_STATES = _story_states(())
+_FINGERPRINTS = (select(story_visits.c.story_id, story_visits.c.fingerprint)
+                 .where(story_visits.c.user_id == bindparam("user_id"),
+                        story_visits.c.story_id.in_(bindparam("ids", expanding=True))))
+
+
 def story_states(conn: Connection, user_id: int, story_ids: Sequence[int],
                  muted: Sequence[str] = ()) -> dict[int, StoryState]:
     """Read counts per story (one query per 500 stories)."""
     out = {sid: StoryState(0, 0) for sid in story_ids}
+    sel = _story_states(muted) if muted else _STORY_STATES
     for part in _chunks(list(story_ids)):
-        for r in conn.execute(
-                select(story_members.c.story_id, func.count().label("total"),
-                       func.count(article_reads.c.article_id).label("read"))
-                .join(articles, articles.c.id == story_members.c.article_id)
-                .outerjoin(article_reads, (article_reads.c.article_id == articles.c.id)
-                           & (article_reads.c.user_id == user_id))
-                .where(story_members.c.story_id.in_(part), outlet_allowed(muted))
-                .group_by(story_members.c.story_id)):
+        for r in conn.execute(sel, {"user_id": user_id, "ids": list(part)}):
             out[r.story_id] = StoryState(int(r.total), int(r.read or 0))
     return out
 
@@ -272,8 +286,7 @@ def fingerprints(conn: Connection, user_id: int, story_ids: Sequence[int]) -> di
     out: dict[int, str] = {}
     for part in _chunks(list(story_ids)):
         out.update({r.story_id: r.fingerprint for r in conn.execute(
-            select(story_visits.c.story_id, story_visits.c.fingerprint)
-            .where(story_visits.c.user_id == user_id, story_visits.c.story_id.in_(part)))})
+            _FINGERPRINTS, {"user_id": user_id, "ids": list(part)})})
     return out
 
 
