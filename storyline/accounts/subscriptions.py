@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from storyline.fetch.urls import FeedURLError, check_feed_url
-from storyline.ingest.subscriptions import OPMLImport
-from storyline.parse.opml import OPMLError, Outline, parse_opml, write_opml
+from storyline.fetch.urls import check_feed_url
+from storyline.ingest.subscriptions import OPMLImport, checked_outlines
+from storyline.parse.opml import Outline, write_opml
 from storyline.storage import sources as source_store
 from storyline.storage import subscriptions as sub_store
 from storyline.storage.sources import Source
@@ -85,16 +85,7 @@ def import_opml(engine: Engine, user_id: int, data: bytes, *, allow_private: boo
                 ) -> OPMLImport:
     """Subscribe the user to every feed of an OPML document, in its folders (as the
     user's folders). ``added`` counts new subscriptions; refused URLs are skipped."""
-    outlines = parse_opml(data)
-    if not outlines:
-        raise OPMLError("no feeds (no <outline xmlUrl=…>) in this OPML file")
-    result = OPMLImport()
-    checked: list[tuple[str, Outline]] = []
-    for o in outlines:
-        try:
-            checked.append((check_feed_url(o.url, allow_private), o))
-        except FeedURLError as exc:
-            result.skipped.append(str(exc))
+    checked, result = checked_outlines(data, allow_private=allow_private)
     now = _now()
     with engine.begin() as conn:
         for url, o in checked:

@@ -20,8 +20,8 @@ from storyline.storage.users import Token, User
 
 __all__ = ["AccountError", "Session", "Token", "User", "add_user", "authenticate",
            "end_session", "issue_token", "list_users", "new_session", "normalize_name",
-           "session_on",
-           "remove_user", "revoke_token", "session_of", "set_password", "token_owner"]
+           "remove_user", "revoke_token", "session_of", "session_on", "set_password",
+           "token_owner"]
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 TOKEN_KINDS = ("api", "greader")

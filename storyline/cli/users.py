@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -24,6 +26,15 @@ def _password(from_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+@contextmanager
+def _account_errors() -> Iterator[None]:
+    """An account mistake (bad name, unknown user, weak password) as a user error."""
+    try:
+        yield
+    except accounts.AccountError as exc:
+        raise UserError(str(exc)) from None
+
+
 @click.group()
 def users() -> None:
     """Add, list and remove reader accounts; change passwords; issue API tokens."""
@@ -36,11 +47,9 @@ def users() -> None:
 @pass_app
 def users_add(app: AppContext, name: str, password_stdin: bool) -> None:
     """Create the account NAME (the password is asked for, hidden, twice)."""
-    try:
+    with _account_errors():
         accounts.normalize_name(name)
         user = accounts.add_user(app.engine, name, _password(password_stdin))
-    except accounts.AccountError as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"Added user {user.name} (id {user.id}).")
 
 
@@ -68,10 +77,8 @@ def users_list(app: AppContext, as_json: bool) -> None:
 @pass_app
 def users_remove(app: AppContext, name: str) -> None:
     """Delete the account NAME with its sessions, tokens, read state and mutes."""
-    try:
+    with _account_errors():
         user = accounts.remove_user(app.engine, name)
-    except accounts.AccountError as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"Removed user {user.name}.")
 
 
@@ -82,11 +89,9 @@ def users_remove(app: AppContext, name: str) -> None:
 @pass_app
 def users_passwd(app: AppContext, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME; their browser sessions and reading-app logins end."""
-    try:
+    with _account_errors():
         accounts.get_user(app.engine, name)
         user = accounts.set_password(app.engine, name, _password(password_stdin))
-    except accounts.AccountError as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"Changed the password of {user.name}; signed out everywhere.")
 
 
@@ -96,10 +101,8 @@ def users_passwd(app: AppContext, name: str, password_stdin: bool) -> None:
 @pass_app
 def users_token(app: AppContext, name: str, label: str) -> None:
     """Issue an API token for NAME (printed once: `Authorization: Bearer TOKEN`)."""
-    try:
+    with _account_errors():
         user = accounts.get_user(app.engine, name)
-    except accounts.AccountError as exc:
-        raise UserError(str(exc)) from None
     click.echo(accounts.issue_token(app.engine, user, "api", label or "cli"))
 
 

@@ -1,8 +1,8 @@
 """Subscribing to feeds, one at a time or from an OPML file, and exporting them: the one
 implementation behind `storyline feeds add/import/export` and the web's Feeds page and
 ``/api/feeds`` for the operator: a feed added here is subscribed for every user
-(``storyline.accounts.subscriptions`` has each user's own). Every URL is checked (http(s), public address unless
-``allow_private_feeds``) before it is stored."""
+(``storyline.accounts.subscriptions`` has each user's own). Every URL is checked
+(http(s), public address unless ``allow_private_feeds``) before it is stored."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from storyline.storage import sources as source_store
 from storyline.storage import subscriptions as subscription_store
 from storyline.storage.sources import Source
 
-__all__ = ["FeedURLError", "OPMLError", "OPMLImport", "export_opml", "import_opml",
-           "subscribe"]
+__all__ = ["FeedURLError", "OPMLError", "OPMLImport", "checked_outlines", "export_opml",
+           "import_opml", "subscribe"]
 
 
 def subscribe(engine: Engine, urls: list[str], *, allow_private: bool
@@ -48,10 +48,11 @@ class OPMLImport:
                 f"{len(self.skipped)} skipped)")
 
 
-def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImport:
-    """Subscribe to every feed of an OPML document, each in its folders (categories). Raises
-    :class:`OPMLError` when the document is unusable or lists no feed; a refused URL is
-    skipped with its reason and the rest are stored."""
+def checked_outlines(data: bytes, *, allow_private: bool
+                     ) -> tuple[list[tuple[str, Outline]], OPMLImport]:
+    """The feeds of an OPML document with their checked URLs, and an import result with
+    the refused ones skipped (their reasons). Raises :class:`OPMLError` when the
+    document is unusable or lists no feed."""
     outlines = parse_opml(data)
     if not outlines:
         raise OPMLError("no feeds (no <outline xmlUrl=…>) in this OPML file")
@@ -62,6 +63,14 @@ def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImpo
             checked.append((check_feed_url(o.url, allow_private), o))
         except FeedURLError as exc:
             result.skipped.append(str(exc))
+    return checked, result
+
+
+def import_opml(engine: Engine, data: bytes, *, allow_private: bool) -> OPMLImport:
+    """Subscribe to every feed of an OPML document, each in its folders (categories). Raises
+    :class:`OPMLError` when the document is unusable or lists no feed; a refused URL is
+    skipped with its reason and the rest are stored."""
+    checked, result = checked_outlines(data, allow_private=allow_private)
     now = datetime.now(UTC)
     with engine.begin() as conn:
         for url, o in checked:

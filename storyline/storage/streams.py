@@ -102,16 +102,25 @@ def article_select(q: StreamQuery) -> Select[Any]:
         sel = sel.where(articles.c.source_id.in_(list(q.source_ids)))
     if q.muted:
         sel = sel.where(outlet_allowed(q.muted))
+    return _filtered(sel, q, read=is_read(q.user_id),
+                     starred=is_starred(q.user_id, "article", articles.c.id),
+                     when=_article_time())
+
+
+def _filtered(sel: Select[Any], q: StreamQuery, *, read: ColumnElement[bool],
+              starred: ColumnElement[bool], when: ColumnElement[Any]) -> Select[Any]:
+    """``sel`` with the state and time filters of ``q``: ``read``, ``starred`` and
+    ``when`` are what they mean for the items ``sel`` selects."""
     if q.exclude_read:
-        sel = sel.where(~is_read(q.user_id))
+        sel = sel.where(~read)
     if q.only_read:
-        sel = sel.where(is_read(q.user_id))
+        sel = sel.where(read)
     if q.only_starred:
-        sel = sel.where(is_starred(q.user_id, "article", articles.c.id))
+        sel = sel.where(starred)
     if q.newer_than is not None:
-        sel = sel.where(_article_time() >= type_coerce(q.newer_than, UTCDateTime))
+        sel = sel.where(when >= type_coerce(q.newer_than, UTCDateTime))
     if q.older_than is not None:
-        sel = sel.where(_article_time() <= type_coerce(q.older_than, UTCDateTime))
+        sel = sel.where(when <= type_coerce(q.older_than, UTCDateTime))
     return sel
 
 
@@ -132,17 +141,8 @@ def story_select(q: StreamQuery) -> Select[Any]:
         sel = sel.where(story_visible(q.muted))
     for word in q.muted_words:
         sel = sel.where(~func.lower(headline()).contains(word, autoescape=True))
-    if q.exclude_read:
-        sel = sel.where(story_unread(q.user_id, q.muted))
-    if q.only_read:
-        sel = sel.where(~story_unread(q.user_id, q.muted))
-    if q.only_starred:
-        sel = sel.where(is_starred(q.user_id, "story", stories.c.id))
-    if q.newer_than is not None:
-        sel = sel.where(_story_time() >= type_coerce(q.newer_than, UTCDateTime))
-    if q.older_than is not None:
-        sel = sel.where(_story_time() <= type_coerce(q.older_than, UTCDateTime))
-    return sel
+    return _filtered(sel, q, read=~story_unread(q.user_id, q.muted),
+                     starred=is_starred(q.user_id, "story", stories.c.id), when=_story_time())
 
 
 def _parts(q: StreamQuery) -> list[Select[Any]]:

@@ -231,39 +231,38 @@ async def password_change(request: Request, csrf: Short = "", current: Text = ""
     return response
 
 
-@router.post("/mutes/add", response_class=HTMLResponse)
-async def mute_add(request: Request, csrf: Short = "", kind: Short = "outlet",
-                   value: Short = "") -> Response:
+async def _mute_change(request: Request, csrf: str, kind: str, value: str, *,
+                       add: bool) -> Response:
+    """A mute form (add or remove): the CSRF check, the change, the account page."""
     who = await _form_action(request, csrf)
     if isinstance(who, Response):
         return who
     assert who.user is not None
+    change = muting.add if add else muting.remove
     try:
-        added = await run_in_threadpool(muting.add, request.app.state.engine, who.user.id,
-                                        kind, value)
+        done = await run_in_threadpool(change, request.app.state.engine, who.user.id, kind,
+                                       value)
     except muting.MuteError as exc:
         return await account_page(request, who, message=str(exc), error=True, status=400)
     personal.forget_plain(_reader(request))
+    if not add:
+        return await account_page(request, who, message="Unmuted." if done else
+                                  "That was not muted.", error=not done)
     what = muting.normalize(kind, value)
-    return await account_page(request, who, message=f"Muted {kind} “{what}”." if added
+    return await account_page(request, who, message=f"Muted {kind} “{what}”." if done
                               else f"“{what}” was already muted.")
+
+
+@router.post("/mutes/add", response_class=HTMLResponse)
+async def mute_add(request: Request, csrf: Short = "", kind: Short = "outlet",
+                   value: Short = "") -> Response:
+    return await _mute_change(request, csrf, kind, value, add=True)
 
 
 @router.post("/mutes/remove", response_class=HTMLResponse)
 async def mute_remove(request: Request, csrf: Short = "", kind: Short = "outlet",
                       value: Short = "") -> Response:
-    who = await _form_action(request, csrf)
-    if isinstance(who, Response):
-        return who
-    assert who.user is not None
-    try:
-        done = await run_in_threadpool(muting.remove, request.app.state.engine, who.user.id,
-                                       kind, value)
-    except muting.MuteError as exc:
-        return await account_page(request, who, message=str(exc), error=True, status=400)
-    personal.forget_plain(_reader(request))
-    return await account_page(request, who, message="Unmuted." if done else
-                              "That was not muted.", error=not done)
+    return await _mute_change(request, csrf, kind, value, add=False)
 
 
 @router.post("/mark-read")

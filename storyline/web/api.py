@@ -178,9 +178,12 @@ async def api_search(request: Request,
 
 @router.get("/feeds", summary="Feeds",
             description="Every source with status, error count, last error, article count "
-                        "and check times.")
+                        "and check times; for a signed-in user (session or API token), "
+                        "that user's subscriptions, with their titles and folders.")
 async def api_feeds(request: Request) -> Response:
-    feeds = await run_in_threadpool(feed_ops.list_feeds, request.app.state.engine)
+    who = await auth.viewer(request)
+    feeds = await run_in_threadpool(feed_ops.list_feeds, request.app.state.engine,
+                                    feed_ops.user_of(who))
     return json_response(to_json({"feeds": feeds}))
 
 
@@ -189,9 +192,11 @@ class FeedIn(BaseModel):
 
 
 @router.post("/feeds", summary="Add a feed", status_code=201,
-             description="Needs `Authorization: Bearer <admin token or a user's API token>`. URLs that resolve to "
-                         "private or loopback addresses are refused unless "
-                         "allow_private_feeds is set. 201 when added, 200 when it existed.",
+             description="Needs `Authorization: Bearer <admin token or a user's API "
+                         "token>`: the admin token subscribes every user, a user's token "
+                         "that user. URLs that resolve to private or loopback addresses "
+                         "are refused unless allow_private_feeds is set. 201 when added "
+                         "(the subscription is new), 200 when it existed.",
              responses={400: {"description": "Not a usable feed URL"},
                         401: {"description": "No admin token given"},
                         403: {"description": "Wrong token, or no token configured"}})
@@ -200,7 +205,8 @@ async def api_feeds_add(request: Request, body: FeedIn) -> Response:
     try:
         await check_writer(request)
         src, created = await run_in_threadpool(feed_ops.add_feed, request.app.state.engine,
-                                               settings, body.url)
+                                               settings, body.url,
+                                               feed_ops.user_of(await auth.viewer(request)))
     except WriteRefused as exc:
         return refused(exc)
     return JSONResponse({"id": src.id, "url": src.url, "created": created},
@@ -208,15 +214,18 @@ async def api_feeds_add(request: Request, body: FeedIn) -> Response:
 
 
 @router.delete("/feeds/{feed_id}", summary="Remove a feed",
-               description="Needs `Authorization: Bearer <admin token or a user's API token>`. Its "
-                           "articles stay.",
+               description="Needs `Authorization: Bearer <admin token or a user's API "
+                           "token>`: the admin token removes the feed, a user's token that "
+                           "user's subscription (the feed stays for others who follow it). "
+                           "Its articles stay.",
                responses={404: {"description": "No such feed"}})
 async def api_feeds_remove(request: Request, feed_id: ItemId) -> Response:
     try:
         await check_writer(request)
     except WriteRefused as exc:
         return refused(exc)
-    if not await run_in_threadpool(feed_ops.remove_feed, request.app.state.engine, feed_id):
+    if not await run_in_threadpool(feed_ops.remove_feed, request.app.state.engine, feed_id,
+                                   feed_ops.user_of(await auth.viewer(request))):
         return JSONResponse({"detail": f"no feed {feed_id}"}, status_code=404)
     return JSONResponse({"id": feed_id, "removed": True})
 
