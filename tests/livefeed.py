@@ -10,6 +10,7 @@ from html import escape
 from sqlalchemy import Engine
 
 from storyline.storage import sources as source_store
+from storyline.storage import subscriptions as subscription_store
 from tests.feedgen import Item, base_time, rfc822, rss
 from tests.helpers import SEEDS
 from tests.httpserver import LocalHTTPServer, Request, Response
@@ -59,5 +60,9 @@ class LiveFeed:
 
 
 def add_feed(engine: Engine, url: str) -> int:
+    """Add a feed as the operator does: every user follows it."""
+    now = datetime.now(UTC)
     with engine.begin() as conn:
-        return source_store.add(conn, url, now=datetime.now(UTC))[0].id
+        src = source_store.add(conn, url, now=now)[0]
+        subscription_store.subscribe_everyone(conn, src.id, now)
+        return src.id

@@ -245,3 +245,30 @@ def test_account_page_tokens_and_password(site: Engine, tmp_path: Path) -> None:
         assert changed.status_code == 200 and "Password changed" in changed.text
         assert client.get("/account").status_code == 200  # this browser stays signed in
         assert accounts.authenticate(site, "alice", "brand new password") is not None
+
+
+def test_revocation_is_immediate_on_every_server_process(site: Engine, tmp_path: Path) -> None:
+    """Sessions are not cached: a sign-out, a password change or a removed user on one
+    server process ends the session at once on another (two apps on one database)."""
+    with make_client(site, tmp_path) as one, make_client(site, tmp_path) as other:
+        for name in ("alice", "bob"):
+            assert sign_in(one, name).status_code == 303
+            value = one.cookies.get("storyline_session")
+            assert value
+            other.cookies.set("storyline_session", value)
+            assert f">{name}</a>" in other.get("/").text  # signed in there too
+            if name == "alice":  # signing out on one process...
+                csrf = form_token(one.get("/account").text)
+                assert one.post("/signout", data={"csrf": csrf},
+                                follow_redirects=False).status_code == 303
+            else:  # ...or a password change from the command line's code
+                accounts.set_password(site, "bob", "another password")
+            page = other.get("/").text  # ...ends it on the other at once
+            assert f">{name}</a>" not in page and "/signin" in page
+            assert other.get("/account", follow_redirects=False).status_code == 303
+            one.cookies.clear()
+            other.cookies.clear()
+        assert sign_in(one, "alice").status_code == 303
+        other.cookies.set("storyline_session", one.cookies.get("storyline_session") or "")
+        accounts.remove_user(site, "alice")
+        assert other.get("/account", follow_redirects=False).status_code == 303

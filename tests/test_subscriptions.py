@@ -229,3 +229,25 @@ def test_upgrade_subscribes_every_user_to_every_feed(db_url: str) -> None:
                 assert got == {a.id: (["Local", "World"], None), b.id: ([], None)}
     finally:
         engine.dispose()
+
+
+def test_cli_opml_for_one_user(cli: Any, engine: Engine, tmp_path: Path) -> None:
+    build(engine)
+    alice = accounts.add_user(engine, "alice", PASSWORD)
+    accounts.add_user(engine, "bob", PASSWORD)
+    doc = tmp_path / "mine.opml"
+    doc.write_bytes(b'<?xml version="1.0"?><opml version="2.0"><body><outline text="Lab">'
+                    b'<outline text="L" xmlUrl="http://127.0.0.1:9/lab.xml"/></outline>'
+                    b'</body></opml>')
+    assert "Imported 1 new feeds" in cli("feeds", "import", str(doc), "--user", "alice").output
+    mine = {o.url: o.categories for o in parse_opml(
+        cli("feeds", "export", "--user", "alice").output.encode())}
+    assert mine["http://127.0.0.1:9/lab.xml"] == ["Lab"] and len(mine) == 4
+    theirs = {o.url for o in parse_opml(cli("feeds", "export", "--user", "bob").output.encode())}
+    assert "http://127.0.0.1:9/lab.xml" not in theirs and len(theirs) == 3
+    # The site's export is every feed; an unknown user is a plain error.
+    assert "http://127.0.0.1:9/lab.xml" in cli("feeds", "export").output
+    bad = cli("feeds", "export", "--user", "nobody", ok=False)
+    assert bad.exit_code == 1 and "no user 'nobody'" in bad.output
+    with engine.connect() as conn:
+        assert len(sub_store.source_ids(conn, alice.id)) == 4

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from storyline.accounts import subscriptions as user_subs
+from storyline.accounts import users as accounts
 from storyline.cli.common import (
     AppContext,
     UserError,
@@ -52,14 +54,34 @@ def feeds_add(app: AppContext, urls: tuple[str, ...]) -> None:
     click.echo("Run `storyline fetch` to read them.")
 
 
+def _user_id(app: AppContext, name: str | None) -> int | None:
+    if name is None:
+        return None
+    try:
+        return accounts.get_user(app.engine, name).id
+    except accounts.AccountError as exc:
+        raise UserError(str(exc)) from None
+
+
+USER_OPTION = click.option("--user", "user", metavar="NAME",
+                           help="That user's own subscriptions and folders instead of the "
+                                "site's (every user's) feeds.")
+
+
 @feeds.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@USER_OPTION
 @pass_app
-def feeds_import(app: AppContext, file: Path) -> None:
-    """Subscribe to every feed in an OPML file (folders included)."""
+def feeds_import(app: AppContext, file: Path, user: str | None) -> None:
+    """Subscribe to every feed in an OPML file (folders included): every user, or with
+    --user one user."""
+    uid = _user_id(app, user)
+    allow = app.settings.allow_private_feeds
     try:
-        result = subscriptions.import_opml(app.engine, file.read_bytes(),
-                                           allow_private=app.settings.allow_private_feeds)
+        result = (subscriptions.import_opml(app.engine, file.read_bytes(), allow_private=allow)
+                  if uid is None else
+                  user_subs.import_opml(app.engine, uid, file.read_bytes(),
+                                        allow_private=allow))
     except subscriptions.OPMLError as exc:
         raise UserError(f"{file}: {exc}") from None
     for line in result.skipped:
@@ -70,10 +92,14 @@ def feeds_import(app: AppContext, file: Path) -> None:
 @feeds.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
+@USER_OPTION
 @pass_app
-def feeds_export(app: AppContext, output: Path | None) -> None:
-    """Write all feeds as OPML 2.0."""
-    doc, count = subscriptions.export_opml(app.engine)
+def feeds_export(app: AppContext, output: Path | None, user: str | None) -> None:
+    """Write all feeds as OPML 2.0 (with --user, that user's subscriptions, with their
+    titles and folders)."""
+    uid = _user_id(app, user)
+    doc, count = (subscriptions.export_opml(app.engine) if uid is None
+                  else user_subs.export_opml(app.engine, uid))
     if output:
         output.write_text(doc, encoding="utf-8")
         click.echo(f"Wrote {count} feeds to {output}.")

@@ -111,9 +111,10 @@ _FOLDERS_VERSION = select(
 
 
 def content_version(conn: Connection) -> tuple[Any, ...]:
-    """What the reader's page cache keys on: the stories, summaries and storylines
-    (``storage.pages.data_version``) and the site's folders. Not read state, visits,
-    sessions or mutes: a reader's own writes do not drop everyone's cached pages."""
+    """What the reader's page cache keys on where there is no ``PRAGMA data_version``
+    (PostgreSQL): the stories, summaries and storylines (``storage.pages.data_version``)
+    and the site's folders. Not read state, visits, sessions or mutes: a reader's own
+    writes do not drop everyone's cached pages."""
     from storyline.storage import pages as page_store
 
     return (*page_store.data_version(conn), *conn.execute(_FOLDERS_VERSION).one())

@@ -1,7 +1,6 @@
 """An in-process cache of rendered pages and JSON, dropped whenever the database's
-content changes: checked at most once per ``ttl`` seconds, with one aggregate query
-(``storage.personal.content_version``), on SQLite only after ``PRAGMA data_version``
-moved.
+content changes: checked at most once per ``ttl`` seconds, with ``PRAGMA data_version``
+on SQLite and one aggregate query elsewhere (``storage.personal.content_version``).
 
 A hit costs a dict lookup on the event loop; misses and version checks run in the
 threadpool, so a slow query never blocks other requests.
@@ -41,8 +40,6 @@ class PageCache:
         self._lock = threading.Lock()
         self._version_lock = threading.Lock()
         self._version_conn: Connection | None = None
-        self._sqlite_counter: Any = None
-        self._sqlite_content: tuple[Any, ...] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -53,27 +50,22 @@ class PageCache:
             return personal_store.content_version(conn)
 
     def _sqlite_version(self) -> tuple[Any, ...]:
-        """SQLite's own change counter first: ``PRAGMA data_version`` on one connection
-        kept for this (it changes whenever any other connection commits), microseconds
-        instead of aggregates over the story tables. Only when it moved is the content
-        version read (``storage.personal.content_version``), so that a commit that
-        changed no page (a reader's read marks, a session) keeps every cached page."""
+        """SQLite's own change counter: ``PRAGMA data_version`` on one connection kept
+        for this (it changes whenever any other connection commits), microseconds
+        instead of aggregates over the story tables. Any commit counts (a reader's read
+        marks too): an aggregate would miss a change that moves none of its figures."""
         with self._version_lock:
             if self._version_conn is None:
                 self._version_conn = self.engine.connect()
             try:
                 value = page_store.sqlite_data_version(self._version_conn)
-                if value != self._sqlite_counter or self._sqlite_content is None:
-                    self._sqlite_content = personal_store.content_version(self._version_conn)
-                    self._sqlite_counter = value
                 self._version_conn.rollback()  # never keep a read snapshot open
             except Exception:
                 self._version_conn.invalidate()
                 self._version_conn.close()
                 self._version_conn = None
-                self._sqlite_content = None
                 raise
-            return ("sqlite", *self._sqlite_content)
+            return ("sqlite", value)
 
     def close(self) -> None:
         with self._version_lock:
