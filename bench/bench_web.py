@@ -30,8 +30,9 @@ paths), else a Python asyncio generator (raw streams, keep-alive) in its own pro
 on the server's two cores, so the CPU each takes is printed beside the figures, with the load
 average: other work on the machine shows up there. Figures: per run and the median of runs;
 latencies in ms; "err" counts connect/read/write/timeout errors and unexpected statuses;
-"cpu/req" is the server's CPU time per request in ms (user + system, all its threads), which
-other load on the machine disturbs less than req/s does.
+"cpu/req" is the server's CPU time per request in ms (user + system, all its processes and
+threads, less what it uses idle, measured for a second before each scenario), which other
+load on the machine disturbs less than req/s does.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Run:
     errors: int
     requests: int
     server_cpu: float  # cores the server used on average
-    cpu_ms: float  # server CPU time per request (ms): less sensitive to other load
+    cpu_ms: float  # server CPU time per request (ms), less its idle CPU over the run
     loadgen_cpu: float  # cores the load generator used
     load: float  # 1-minute load average after the run
 
@@ -351,8 +352,18 @@ def pick_static(base: str) -> str | None:
     return None
 
 
+def idle_cpu(server_pid: int, seconds: float = 1.0) -> float:
+    """Cores the server uses with no request coming (its supervisor, timers): taken off
+    each run's CPU time before dividing by its requests, so that a scenario served at
+    fewer requests per second is not charged more of it per request."""
+    cpu0, t0 = proc_cpu(server_pid), time.perf_counter()
+    time.sleep(seconds)
+    return max(0.0, (proc_cpu(server_pid) - cpu0) / (time.perf_counter() - t0))
+
+
 def one_run(args: argparse.Namespace, port: int, paths_file: Path, start: int, seconds: float,
-            server_pid: int, expect: int, headers_file: Path | None = None) -> Run:
+            server_pid: int, expect: int, headers_file: Path | None = None,
+            idle: float = 0.0) -> Run:
     cpu0, kids0, t0 = proc_cpu(server_pid), children_cpu(), time.perf_counter()
     if args.loadgen == "wrk":
         cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds:g}s", "--timeout", "10s",
@@ -377,7 +388,8 @@ def one_run(args: argparse.Namespace, port: int, paths_file: Path, start: int, s
     return Run(rps=out["requests"] / out["seconds"], p50=out["p50"], p95=out["p95"],
                p99=out["p99"], errors=int(out["errors"]), requests=int(out["requests"]),
                server_cpu=(proc_cpu(server_pid) - cpu0) / wall,
-               cpu_ms=(proc_cpu(server_pid) - cpu0) * 1e3 / max(1, int(out["requests"])),
+               cpu_ms=max(0.0, proc_cpu(server_pid) - cpu0 - idle * wall) * 1e3
+               / max(1, int(out["requests"])),
                loadgen_cpu=(children_cpu() - kids0) / wall, load=os.getloadavg()[0])
 
 
@@ -565,10 +577,11 @@ def main() -> None:
                 headers_file.write_text("\n".join(sc.headers) + "\n")
             warm = one_run(args, port, paths_file, sc.cursor, args.warmup, server.pid, sc.expect,
                            headers_file)
+            idle = idle_cpu(server.pid)
             sc.cursor += warm.requests
             for r in range(args.runs):
                 run = one_run(args, port, paths_file, sc.cursor, args.seconds, server.pid,
-                              sc.expect, headers_file)
+                              sc.expect, headers_file, idle)
                 sc.cursor += run.requests + args.connections
                 sc.runs.append(run)
                 print(f"{sc.name:<11}{r + 1:>4}{run.rps:>9.0f}{run.p50:>8.1f}{run.p95:>8.1f}"
