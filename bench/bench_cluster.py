@@ -132,15 +132,16 @@ def one_scale(n_old: int, n_new: int) -> dict[str, float]:
             model_version = "bench"  # type: ignore[assignment]
             signals_version = "bench"  # type: ignore[assignment]
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         service = ClusterService(engine, settings, vectorizer=Stored.__new__(Stored))
         report = service.run()
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert report.articles == n_new, report
         active = service.index.active_count if service.index else 0
         engine.dispose()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "per_s": n_new / seconds, "active": active, "peak": peak_mib}
+    return {"seconds": seconds, "per_s": n_new / seconds, "per_cpu_s": n_new / cpu,
+            "active": active, "peak": peak_mib}
 
 
 def main() -> None:
@@ -166,6 +167,7 @@ def main() -> None:
     if args.baseline is not None:
         trees["baseline"] = args.baseline.resolve()
     results: dict[str, dict[int, float]] = {name: {} for name in trees}
+    cpu_results: dict[str, dict[int, float]] = {name: {} for name in trees}
     for n in args.scales:
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for _ in range(args.runs):
@@ -179,14 +181,16 @@ def main() -> None:
         for name, rates in runs.items():
             med = statistics.median(r["per_s"] for r in rates)
             results[name][n] = med
+            cpu_results[name][n] = statistics.median(r["per_cpu_s"] for r in rates)
             print(f"clustering alone [{name}], {n:>7} articles in the database: {med:8.1f} "
-                  f"articles/s (active stories {rates[0]['active']}, peak RSS "
-                  f"{max(r['peak'] for r in rates):.0f} MiB)")
+                  f"articles/s, {cpu_results[name][n]:8.1f} per CPU-second (active stories "
+                  f"{rates[0]['active']}, peak RSS {max(r['peak'] for r in rates):.0f} MiB)")
     for name, res in results.items():
         base = res[args.scales[0]]
+        cpu_base = cpu_results[name][args.scales[0]]
         for n in args.scales[1:]:
             print(f"cost per article [{name}] at {n} vs {args.scales[0]}: "
-                  f"{base / res[n]:.2f}x")
+                  f"{base / res[n]:.2f}x wall, {cpu_base / cpu_results[name][n]:.2f}x CPU")
     if not embed_rate:
         return
     results_this = results["this"]

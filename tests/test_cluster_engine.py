@@ -167,3 +167,61 @@ def test_model_reads_the_features_it_names(tmp_path) -> None:  # type: ignore[no
     path.write_text(json.dumps(doc))
     with pytest.raises(ModelError, match="story_of_three"):
         PairModel.load(path)
+
+
+def test_missing_values_follow_the_trees_missing_branch() -> None:
+    """A feature that is missing (NaN: no time, no numbers) goes where training sent
+    missing values, which is not where a small value goes."""
+    tree = {"feature": [0, -1, -1], "threshold": [0.5, 0.0, 0.0], "left": [1, 0, 0],
+            "right": [2, 0, 0], "value": [0.0, -1.0, 3.0]}
+    x = np.array([[0.2], [0.9], [np.nan]])
+    right = Forest.from_json({"baseline": 0.0, "depth": 2,
+                              "trees": [{**tree, "missing_left": [0, 0, 0]}]})
+    left = Forest.from_json({"baseline": 0.0, "depth": 2,
+                             "trees": [{**tree, "missing_left": [1, 0, 0]}]})
+    assert right.raw(x).tolist() == [-1.0, 3.0, 3.0]
+    assert left.raw(x).tolist() == [-1.0, 3.0, -1.0]
+
+
+def test_pair_features_computes_only_what_the_model_reads() -> None:
+    """With ``wanted`` the features a model names come out exactly as in the full
+    computation; the others are not computed (0). Unknown time and numbers are 0 in the
+    old features and missing in their *_known twins."""
+    from storyline.cluster.features import pair_features
+    from storyline.cluster.represent import TermStats
+    from storyline.cluster.state import StoryState
+
+    rng = np.random.default_rng(3)
+    stats = TermStats()
+    story = StoryState(id=1, dim=DIM)
+    for i in range(4):
+        r = ArticleRep(id=i, dense=unit(rng.normal(size=DIM)),
+                       title_dense=unit(rng.normal(size=DIM)), terms={"fire": 2, f"w{i}": 1},
+                       entities=frozenset({"Wasilla", f"E{i}"}), numbers=frozenset({"22"}),
+                       time=100.0 + i)
+        stats.observe(r.terms, r.entities)
+        story.add(r, stats.tfidf(r.terms))
+    art = ArticleRep(id=9, dense=unit(rng.normal(size=DIM)),
+                     title_dense=unit(rng.normal(size=DIM)), terms={"fire": 1, "church": 1},
+                     entities=frozenset({"Wasilla", "Palin"}), time=None)
+    stats.observe(art.terms, art.entities)
+    tfidf = stats.tfidf(art.terms)
+    full = pair_features(art, tfidf, story, stats)
+    assert len(full) == len(FEATURES)
+    named = ("dense_nearest", "lexical", "entity_coverage", "time_gap")
+    some = pair_features(art, tfidf, story, stats, wanted=frozenset(named))
+    for name in FEATURES:
+        i = FEATURES.index(name)
+        if name in named:
+            assert some[i] == full[i], name
+    assert full[FEATURES.index("entity_coverage")] > 0  # "Wasilla" is shared
+    assert some[FEATURES.index("dense_fit")] == 0.0 != full[FEATURES.index("dense_fit")]
+    assert some[FEATURES.index("title_nearest")] == 0.0 != full[FEATURES.index("title_nearest")]
+    assert full[FEATURES.index("time_gap")] == 0.0
+    assert np.isnan(full[FEATURES.index("time_gap_known")])
+    assert full[FEATURES.index("number_jaccard")] == 0.0
+    assert np.isnan(full[FEATURES.index("number_known")])
+    art.time, art.numbers = 110.0, frozenset({"22"})
+    again = pair_features(art, tfidf, story, stats)
+    assert again[FEATURES.index("time_gap_known")] == pytest.approx(np.log1p(7.0))
+    assert again[FEATURES.index("number_known")] == 1.0

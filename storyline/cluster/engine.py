@@ -153,8 +153,9 @@ class ClusterEngine:
         best_id, best_p = None, 0.0
         cands = self._candidates(art.dense, art.time)
         if cands:
-            feats = np.array([pair_features(art, tfidf, self.stories[c], self.stats)
-                              for c in cands])
+            wanted = self.model.reads
+            feats = np.array([pair_features(art, tfidf, self.stories[c], self.stats,
+                                            wanted=wanted) for c in cands])
             probs = self.model.score(feats)
             i = int(np.argmax(probs))
             best_id, best_p = cands[i], float(probs[i])
@@ -215,8 +216,8 @@ class ClusterEngine:
                 # Score the smaller story as if it were an article arriving at the bigger.
                 big, small = (other, story) if other.size >= story.size else (story, other)
                 small_rep, small_tfidf = self._story_as_article(small)
-                p = float(self.model.score(np.array([pair_features(small_rep, small_tfidf, big,
-                                                                   self.stats)]))[0])
+                p = float(self.model.score(np.array([pair_features(
+                    small_rep, small_tfidf, big, self.stats, wanted=self.model.reads)]))[0])
                 if p < self.model.merge_threshold:
                     continue
                 self._merge(small, big, report)
@@ -237,9 +238,9 @@ class ClusterEngine:
         report.merged.append((small.id, big.id))
 
     def _split_misfits(self, story: StoryState, report: ConsolidationReport) -> None:
-        if story.size < 4 or len(story.member_dense) < 4:
+        if story.size < 4 or len(story.kept) < 4:
             return
-        vecs = np.stack(story.member_dense)
+        vecs = story.member_matrix()
         rest = (story.sum_dense[None, :] - vecs)
         rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
         fit = np.einsum("ij,ij->i", vecs, rest)

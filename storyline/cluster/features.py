@@ -47,7 +47,18 @@ FEATURES = (
     "dense_min",  # min cos to a kept member (complete linkage)
     "log_size",  # log(1 + story size) -- a data-set artefact on the dev sets (issue 14)
     "log_terms",  # log(1 + content words in the article's text read)
+    "time_gap_known",  # time_gap, but missing (NaN) when either side has no time
+    "number_known",  # number_jaccard, but missing (NaN) when either side has no numbers
 )
+
+# Groups of features computed together; a model that reads none of a group's features
+# does not pay for it (``pair_features(..., wanted=model.reads)``).
+_MEMBERS = frozenset({"dense_nearest", "dense_mean", "dense_min"})
+_TITLES = frozenset({"title_nearest", "title_mean"})
+_TERMS = frozenset({"lexical", "rare_term"})
+_ENTITIES = frozenset({"entity_coverage", "entity_jaccard", "entity_support"})
+_FIT = frozenset({"dense_fit", "title_fit", "dense_cohesion"})
+_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
 def _mean_pairwise(total: np.ndarray, n: int) -> float:
@@ -58,28 +69,47 @@ def _mean_pairwise(total: np.ndarray, n: int) -> float:
 
 
 def pair_features(art: ArticleRep, tfidf: dict[str, float], story: StoryState,
-                  stats: TermStats, centroid: np.ndarray | None = None) -> list[float]:
-    centroid = story.centroid() if centroid is None else centroid
-    dense_centroid = float(art.dense @ centroid)
-    member_sims = np.stack(story.member_dense) @ art.dense
-    title_sims = np.stack(story.member_title) @ art.title_dense
-    dense_nearest = float(member_sims.max())
-    title_centroid = float(art.title_dense @ story.title_centroid())
-    title_nearest = float(title_sims.max())
+                  stats: TermStats, centroid: np.ndarray | None = None,
+                  wanted: frozenset[str] | None = None) -> list[float]:
+    """The features of ``FEATURES`` for (article, story), in that order. With ``wanted``
+    (the names a model reads) only those are computed; the others are 0."""
+    out = [0.0] * len(FEATURES)
 
-    lexical = 0.0
-    rare = 0.0
-    for term, w in tfidf.items():
-        sw = story.terms.get(term)
-        if sw:
-            lexical += w * sw
-            rare = max(rare, stats.idf(term))
-    lexical /= story.terms_norm
-    rare /= stats.max_idf
+    def want(group: frozenset[str]) -> bool:
+        return wanted is None or not group.isdisjoint(wanted)
+
+    def put(name: str, value: float) -> None:
+        out[_INDEX[name]] = value
+
+    if want(frozenset({"dense_centroid"})):
+        centroid = story.centroid() if centroid is None else centroid
+        put("dense_centroid", float(art.dense @ centroid))
+    if want(_MEMBERS):
+        member_sims = story.member_matrix() @ art.dense
+        put("dense_nearest", float(member_sims.max()))
+        put("dense_mean", float(member_sims.sum()) / len(member_sims))
+        put("dense_min", float(member_sims.min()))
+    if want(frozenset({"title_centroid"})):
+        put("title_centroid", float(art.title_dense @ story.title_centroid()))
+    if want(_TITLES):
+        title_sims = story.title_matrix() @ art.title_dense
+        put("title_nearest", float(title_sims.max()))
+        put("title_mean", float(title_sims.sum()) / len(title_sims))
+
+    if want(_TERMS):
+        lexical = rare = 0.0
+        story_terms = story.terms
+        for term, w in tfidf.items():
+            sw = story_terms.get(term)
+            if sw:
+                lexical += w * sw
+                rare = max(rare, stats.idf(term))
+        put("lexical", lexical / story.terms_norm)
+        put("rare_term", rare / stats.max_idf)
 
     ents = art.entities
-    coverage = jaccard = support = 0.0
-    if ents:
+    put("has_entities", 1.0 if ents else 0.0)
+    if ents and want(_ENTITIES):
         story_ents = story.entities
         size = max(story.size, 1)
         total = covered = held = 0.0
@@ -92,31 +122,37 @@ def pair_features(art: ArticleRep, tfidf: dict[str, float], story: StoryState,
                 shared += 1
                 covered += w
                 held += w * min(1.0, k / size)
-        coverage = covered / total
-        support = held / total
+        put("entity_coverage", covered / total)
+        put("entity_support", held / total)
         if shared:
-            jaccard = shared / (len(ents) + len(story_ents) - shared)
-    numbers = 0.0
-    if art.numbers and story.numbers:
-        story_numbers = story.numbers.keys()
-        numbers = len(art.numbers & story_numbers) / len(art.numbers | story_numbers)
+            put("entity_jaccard", shared / (len(ents) + len(story_ents) - shared))
+    if want(frozenset({"number_jaccard", "number_known"})):
+        numbers = math.nan
+        if art.numbers and story.numbers:
+            story_numbers = story.numbers.keys()
+            numbers = len(art.numbers & story_numbers) / len(art.numbers | story_numbers)
+        put("number_jaccard", 0.0 if math.isnan(numbers) else numbers)
+        put("number_known", numbers)
 
-    gap = 0.0
+    gap = math.nan
     if art.time is not None and story.tmin is not None and story.tmax is not None:
+        gap = 0.0
         if art.time < story.tmin:
             gap = story.tmin - art.time
         elif art.time > story.tmax:
             gap = art.time - story.tmax
         gap = math.log1p(gap)
+    put("time_gap", 0.0 if math.isnan(gap) else gap)
+    put("time_gap_known", gap)
 
     n = story.size
-    cohesion = _mean_pairwise(story.sum_dense, n)
-    dense_fit = title_fit = 0.0
-    if n >= 2:
-        dense_fit = float(art.dense @ story.sum_dense) / n - cohesion
-        title_fit = (float(art.title_dense @ story.sum_title) / n
-                     - _mean_pairwise(story.sum_title, n))
-    return [dense_centroid, dense_nearest, title_centroid, title_nearest, lexical, coverage,
-            jaccard, 1.0 if ents else 0.0, numbers, gap, rare, float(member_sims.mean()),
-            float(title_sims.mean()), support, dense_fit, title_fit, cohesion,
-            float(member_sims.min()), math.log1p(n), math.log1p(sum(art.terms.values()))]
+    if want(_FIT):
+        cohesion = _mean_pairwise(story.sum_dense, n)
+        put("dense_cohesion", cohesion)
+        if n >= 2:
+            put("dense_fit", float(art.dense @ story.sum_dense) / n - cohesion)
+            put("title_fit", float(art.title_dense @ story.sum_title) / n
+                - _mean_pairwise(story.sum_title, n))
+    put("log_size", math.log1p(n))
+    put("log_terms", math.log1p(sum(art.terms.values())))
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +39,44 @@ class Forest:
     is_leaf: np.ndarray
     baseline: float
     depth: int
+    missing_left: np.ndarray | None = None  # a missing (NaN) value goes left here
+
+    _flat: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Flat (tree * width + node) arrays; a leaf is its own child with threshold +inf,
+        # so every walk takes ``depth`` steps without a leaf test.
+        trees, width = self.feature.shape
+        here = (np.arange(trees)[:, None] * width + np.arange(width)[None, :])
+        base = np.arange(trees)[:, None] * width
+        leaf = self.is_leaf
+        missing = (np.zeros_like(leaf) if self.missing_left is None else self.missing_left)
+        flat = (
+            np.where(leaf, 0, self.feature).ravel(),
+            np.where(leaf, np.inf, self.threshold).ravel(),
+            np.where(leaf, here, base + self.left).ravel(),
+            np.where(leaf, here, base + self.right).ravel(),
+            (missing | leaf).ravel(),
+            self.value.ravel(),
+            base.ravel(),
+        )
+        object.__setattr__(self, "_flat", flat)
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        n, trees = len(x), self.feature.shape[0]
-        tree_idx = np.broadcast_to(np.arange(trees), (n, trees))
-        row_idx = np.broadcast_to(np.arange(n)[:, None], (n, trees))
-        node = np.zeros((n, trees), dtype=np.int64)
+        feature, threshold, left, right, missing_left, value, roots = self._flat
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n, width = x.shape
+        xs = x.ravel()
+        row = (np.arange(n) * width)[:, None]
+        pos = np.broadcast_to(roots, (n, len(roots)))
+        has_missing = self.missing_left is not None
         for _ in range(self.depth):
-            feat = self.feature[tree_idx, node]
-            go_left = x[row_idx, np.maximum(feat, 0)] <= self.threshold[tree_idx, node]
-            nxt = np.where(go_left, self.left[tree_idx, node], self.right[tree_idx, node])
-            node = np.where(self.is_leaf[tree_idx, node], node, nxt)
-        return self.value[tree_idx, node].sum(axis=1) + self.baseline
+            v = xs.take(row + feature.take(pos))
+            go_left = v <= threshold.take(pos)
+            if has_missing:
+                go_left |= np.isnan(v) & missing_left.take(pos)
+            pos = np.where(go_left, left.take(pos), right.take(pos))
+        return value.take(pos).sum(axis=1) + self.baseline
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Forest:
@@ -63,11 +90,14 @@ class Forest:
             return out
 
         feature = pack("feature", -1, np.int64)
+        missing = (pack("missing_left", 0, np.int64).astype(bool)
+                   if all("missing_left" in t for t in trees) else None)
         return cls(
             feature=feature, threshold=pack("threshold", 0.0, np.float64),
             left=pack("left", 0, np.int64), right=pack("right", 0, np.int64),
             value=pack("value", 0.0, np.float64), is_leaf=feature < 0,
             baseline=float(data["baseline"]), depth=int(data["depth"]),
+            missing_left=missing,
         )
 
 
@@ -84,6 +114,14 @@ class PairModel:
     meta: dict[str, Any] = field(default_factory=dict)
     columns: np.ndarray | None = None  # the model's features, as indices into FEATURES
 
+    @cached_property
+    def reads(self) -> frozenset[str] | None:
+        """The features the model reads (None: all of ``FEATURES``): what
+        :func:`~storyline.cluster.features.pair_features` needs to compute."""
+        if self.columns is None:
+            return None
+        return frozenset(FEATURES[i] for i in self.columns)
+
     def score(self, features: np.ndarray) -> np.ndarray:
         """P(same story) for each row of ``features`` (all of ``FEATURES``)."""
         x = np.asarray(features, dtype=np.float64)
@@ -93,6 +131,7 @@ class PairModel:
             z = self.forest.raw(x)
         else:
             assert self.coef is not None and self.mean is not None and self.scale is not None
+            x = np.nan_to_num(x, nan=0.0)  # a missing value reads as 0
             z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -140,6 +179,7 @@ def forest_from_sklearn(model: Any) -> dict[str, Any]:
             "left": [int(v) for v in nodes["left"]],
             "right": [int(v) for v in nodes["right"]],
             "value": [float(v) if leaf[i] else 0.0 for i, v in enumerate(nodes["value"])],
+            "missing_left": [int(v) for v in nodes["missing_go_to_left"]],
         })
         depth = max(depth, int(nodes["depth"].max()))
     baseline = float(np.ravel(model._baseline_prediction)[0])

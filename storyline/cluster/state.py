@@ -31,6 +31,9 @@ class StoryState:
     tmin: float | None = None
     tmax: float | None = None
     _terms_norm: float | None = None
+    _matrices: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+    _centroids: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False,
+                                                              repr=False)
 
     def __post_init__(self) -> None:
         self.sum_dense = np.zeros(self.dim, dtype=np.float32)
@@ -48,17 +51,39 @@ class StoryState:
     def member_title(self) -> list[np.ndarray]:
         return [rep.title_dense for rep, _ in self.kept]
 
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._matrices is None:
+            self._matrices = (np.stack([rep.dense for rep, _ in self.kept]),
+                              np.stack([rep.title_dense for rep, _ in self.kept]))
+        return self._matrices
+
+    def member_matrix(self) -> np.ndarray:
+        """The kept members' title+lead vectors, one row each (cached until they change)."""
+        return self._stacked()[0]
+
+    def title_matrix(self) -> np.ndarray:
+        """The kept members' title vectors, one row each."""
+        return self._stacked()[1]
+
     @property
     def member_ids(self) -> list[int | str]:
         return [rep.id for rep, _ in self.kept]
 
+    def _unit_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._centroids is None:
+            out = []
+            for total in (self.sum_dense, self.sum_title):
+                norm = math.sqrt(float(total @ total))
+                out.append(total / norm if norm else total.copy())
+            self._centroids = (out[0], out[1])
+        return self._centroids
+
     def centroid(self) -> np.ndarray:
-        norm = float(np.linalg.norm(self.sum_dense))
-        return self.sum_dense / norm if norm else self.sum_dense
+        """The members' mean title+lead vector, unit length (cached until it changes)."""
+        return self._unit_sums()[0]
 
     def title_centroid(self) -> np.ndarray:
-        norm = float(np.linalg.norm(self.sum_title))
-        return self.sum_title / norm if norm else self.sum_title
+        return self._unit_sums()[1]
 
     def central_title(self) -> str | None:
         """The kept member title nearest the story's title centroid."""
@@ -98,6 +123,7 @@ class StoryState:
         self.kept.append((art, tfidf))
         if len(self.kept) > MEMBER_VECTORS_KEPT:
             del self.kept[0]
+        self._matrices = self._centroids = None
         self._add_terms(tfidf)
         self.entities.update(art.entities)
         self.numbers.update(art.numbers)
@@ -111,6 +137,7 @@ class StoryState:
         self.sum_dense += other.sum_dense
         self.sum_title += other.sum_title
         self.kept = (self.kept + other.kept)[-MEMBER_VECTORS_KEPT:]
+        self._matrices = self._centroids = None
         self._add_terms(other.terms)
         self.entities.update(other.entities)
         self.numbers.update(other.numbers)
@@ -125,6 +152,7 @@ class StoryState:
         if member_id not in ids or len(self.members) < 2:
             return None
         rep, tfidf = self.kept.pop(ids.index(member_id))
+        self._matrices = self._centroids = None
         self.members.remove(member_id)
         self.sum_dense -= rep.dense
         self.sum_title -= rep.title_dense
