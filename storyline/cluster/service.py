@@ -98,10 +98,24 @@ def load_story(conn: Connection, engine: ClusterEngine, story_id: int) -> StoryS
     return state
 
 
+_LOAD_CHUNK = 500  # stories per query when the index is rebuilt
+
+
 def load_active(conn: Connection, engine: ClusterEngine, horizon: datetime | None) -> int:
+    """Rebuild the index of the active stories (those within ``horizon``), a few hundred
+    stories per query: one query per story made start-up the largest cost at 100k."""
     ids = story_store.active_story_ids(conn, horizon)
-    for sid in ids:
-        load_story(conn, engine, sid)
+    for start in range(0, len(ids), _LOAD_CHUNK):
+        state: StoryState | None = None
+        for row in vector_store.stories_reps(conn, ids[start:start + _LOAD_CHUNK]):
+            if state is None or state.id != row.story_id:
+                if state is not None:
+                    engine.add_story(state)
+                state = StoryState(id=row.story_id, dim=engine.config.dim)
+            rep = _rep_from_row(row)
+            state.add(rep, engine.stats.tfidf(rep.terms))
+        if state is not None:
+            engine.add_story(state)
     top = story_store.max_story_id(conn)
     engine.next_story_id = max(engine.next_story_id, (top or 0) + 1)
     return len(ids)

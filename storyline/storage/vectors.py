@@ -56,6 +56,20 @@ def story_reps(conn: Connection, story_id: int) -> list[Any]:
     ).all())
 
 
+def stories_reps(conn: Connection, story_ids: Sequence[int]) -> list[Any]:
+    """As :func:`story_reps` for several stories in one query: each row also carries
+    ``story_id``; rows come by story id, then in each story's publication order."""
+    if not story_ids:
+        return []
+    return list(conn.execute(
+        _rep_query().add_columns(story_members.c.story_id)
+        .join(story_members, story_members.c.article_id == articles.c.id)
+        .where(story_members.c.story_id.in_(list(story_ids)))
+        .order_by(story_members.c.story_id,
+                  func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
+    ).all())
+
+
 def story_signals(conn: Connection, story_id: int) -> list[Any]:
     """``dense`` and ``entities`` of every member of a story that has vectors."""
     return list(conn.execute(
