@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["Models", "Pending", "Pipeline"]
 
 Progress = Callable[[int, int], None]
+WRITE_PASSES = 5  # of finish_pending: until no page is stale (a storyline's chain)
 
 
 class Models:
@@ -235,9 +236,22 @@ class Pipeline:
         done = Pending()
         if self.cluster_pending():
             done.cluster = self.cluster(cluster_progress)
-        todo = self.stale_stories()
-        if todo:
-            done.write = self.write(story_ids=todo, progress=write_progress)
+        # Stale stories come in timeline order, so one pass usually leaves none; a page
+        # that read an earlier story's headline before it was rewritten (by another
+        # process meanwhile) is stale again and rewritten in the next pass.
+        for _ in range(WRITE_PASSES):
+            todo = self.stale_stories()
+            if not todo:
+                break
+            report = self.write(story_ids=todo, progress=write_progress)
+            if done.write is None:
+                done.write = report
+            else:
+                done.write.written += report.written
+                done.write.sentences += report.sentences
+                done.write.supported += report.supported
+            if not report.written:
+                break
         return done
 
     def run_cycle(self) -> tuple[CrawlReport, Pending]:
