@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storyline.cluster.service import compute_vectors
 from storyline.distributed.app import QUEUES, SINGLETONS
-from storyline.distributed.fencing import Fenced, consolidation_owed
+from storyline.distributed.fencing import Fenced, ShardBusy, consolidation_owed
 from storyline.distributed.runtime import Runtime
 from storyline.ingest.crawl import Poller, entry_from_dict, fetch_article
 from storyline.ingest.store import ingest
@@ -148,14 +148,10 @@ def cluster(rt: Runtime) -> Done:
     if lag and upstream and waited < rt.settings.cluster_max_wait:
         return Done(note=f"{lag} ready, waiting for {upstream} upstream")
     clusterer = rt.clusterer
-    if not clusterer.acquire(CLUSTER_LOCK_WAIT_S):
-        return Done(note="another clusterer holds the shard: waiting")
     try:
-        report = clusterer.run()
-    except Fenced as exc:
+        report = clusterer.while_held(clusterer.run, CLUSTER_LOCK_WAIT_S)
+    except (ShardBusy, Fenced) as exc:
         return Done(note=str(exc))
-    finally:
-        clusterer.release()
     return Done(items=report.articles or int(owed),
                 note=f"epoch {clusterer.epoch}: {report.new_stories} new stories, "
                      f"{report.merged} merged, {report.split} split, "
@@ -168,18 +164,13 @@ def storylines(rt: Runtime) -> Done:
     the shard's lock, fenced), then wake the writer for every stale story."""
     with rt.engine.connect() as conn:
         pending = engine_state.pending_links(conn)
+    refreshed: set[int] = set()
     if pending:
         clusterer = rt.clusterer
-        if not clusterer.acquire(CLUSTER_LOCK_WAIT_S):
-            return Done(note="the clusterer holds the shard: later")
         try:
-            refreshed = clusterer.refresh_links()
-        except Fenced as exc:
+            refreshed = clusterer.while_held(clusterer.refresh_links, CLUSTER_LOCK_WAIT_S)
+        except (ShardBusy, Fenced) as exc:
             return Done(note=str(exc))
-        finally:
-            clusterer.release()
-    else:
-        refreshed = set()
     with rt.engine.connect() as conn:
         stale = summary_store.stale_story_ids(conn)
     return Done(items=len(refreshed), note=f"{len(stale)} stories to write",
