@@ -178,7 +178,7 @@ def storylines(rt: Runtime) -> Done:
 
 
 REWRITES = 3  # of one write message while clustering keeps changing the stories
-WRITE_LOCK_WAIT_S = 30.0  # for another write in the story's storyline, then re-sent
+WRITE_LOCK_WAIT_S = 2.0  # for another write in its storyline; then the message is re-sent
 
 
 def _write_lock(lock: Connection, space: int, key: int) -> bool:

@@ -308,8 +308,9 @@ def stories_changed_at(conn: Connection) -> datetime | None:
 
 
 def stale_later_in_storyline(conn: Connection, story_id: int) -> list[int]:
-    """The stale pages of the stories after this one in its storyline (they show its
-    headline), in timeline order."""
+    """The stories after this one in its storyline whose written pages are now stale
+    (they show its headline), in timeline order; the unwritten ones have their own
+    messages."""
     me = conn.execute(select(stories.c.storyline_id, stories.c.first_time)
                       .where(stories.c.id == story_id)).first()
     if me is None or me.storyline_id is None or me.first_time is None:
@@ -319,7 +320,7 @@ def stale_later_in_storyline(conn: Connection, story_id: int) -> list[int]:
         .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
         .where(stories.c.storyline_id == me.storyline_id, stories.c.status == "active",
                stories.c.article_count > 0, stories.c.first_time > me.first_time,
-               stale_condition())
+               story_summaries.c.story_id.is_not(None), stale_condition())
         .order_by(stories.c.first_time, stories.c.id))]
 
 
