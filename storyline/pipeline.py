@@ -5,8 +5,10 @@ runs the stages over them.
     import files → store ────┴→ cluster (articles in no story) → write (stale stories)
 
 Every stage is a plain function over a database engine (``crawl``, ``import_paths``,
-``run_clustering``, ``write_stories``), so another runner (a task queue) can call the
-same ones; :class:`Pipeline` only hands them their parts: one sentence encoder
+``ClusterService.run``, ``refresh_story_links``, ``write_stories``), so another runner
+(the task queue of ``storyline.distributed``) can call the same ones; clustering goes
+through one entry for both, :class:`ShardClusterer` (on PostgreSQL: the shard's lock
+and fencing epoch, so the two runners never cluster at once); :class:`Pipeline` only hands them their parts: one sentence encoder
 (``settings.embed_backend``), one entity tagger, one clusterer and one writer (the
 extractive writer, or the LLM writer wrapping it as its fallback), each built on first
 use. The models live in :class:`Models`, which callers may share between pipelines (the
@@ -424,14 +426,14 @@ class ShardClusterer:
             self.check(conn)
             return refresh_story_links(conn, self.settings, touched or set())
 
-    def while_held(self, work: Callable[[], T], wait_s: float = 0.0) -> T:
-        """``work()`` holding the shard (waiting up to ``wait_s`` for another clusterer,
+    def while_held(self, task: Callable[[], T], wait_s: float = 0.0) -> T:
+        """``task()`` holding the shard (waiting up to ``wait_s`` for another clusterer,
         else :class:`ShardBusy`), released after; :class:`Fenced` passes through."""
         if not self.acquire(wait_s):
             raise ShardBusy(f"another clusterer ({self._holder()}) holds shard {self.shard}: "
                             f"waited {wait_s:.0f} s: later")
         try:
-            return work()
+            return task()
         finally:
             self.release()
 
