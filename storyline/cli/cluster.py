@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 def run_cluster(app: AppContext) -> str:
     """Cluster pending articles with a progress bar; returns the summary line."""
     from storyline.cluster.model import ModelError
-    from storyline.pipeline import ShardBusy
 
     with progress_bar("Clustering", None) as bar:
         task = bar.tasks[0].id
@@ -26,7 +25,7 @@ def run_cluster(app: AppContext) -> str:
 
         try:
             report = app.pipeline.cluster(on_progress)
-        except (ModelError, ShardBusy) as exc:  # ShardBusy: a distributed clusterer
+        except ModelError as exc:
             raise UserError(str(exc)) from None
     return cluster_line(report)
 
