@@ -24,6 +24,7 @@ this machine's cores: on a 2-core machine 4 workers contend, they do not scale.
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import statistics
 import sys
@@ -112,7 +113,8 @@ def warm_up(engine, workers: Workers, k: int) -> None:  # type: ignore[no-untype
     from storyline.storage import heartbeats
 
     def ready() -> bool:
-        if not all("models loaded" in workers.log(f"w{i}") for i in range(k)):
+        if not all(re.search(r"models (not )?loaded", workers.log(f"w{i}"))
+                   for i in range(k)):
             return False
         with engine.connect() as conn:
             return len(heartbeats.workers(conn)) >= k
