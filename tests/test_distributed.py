@@ -117,7 +117,7 @@ def test_three_workers_give_the_in_process_stories_and_pages(
         workers.start("embed", "--queues", "embed")
         workers.start("stories", "--queues", "cluster,storylines,write")
         took = wait_for("every article stored, clustered and written",
-                        lambda: settled(engine, n), 600, check=workers.alive, poll_s=0.5)
+                        lambda: settled(engine, n), 900, check=workers.alive, poll_s=0.5)
         got = state(engine)
         assert got["articles"] == want["articles"]
         assert bcubed_f1(got["partition"], want["partition"]) == 1.0
