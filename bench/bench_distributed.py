@@ -1,6 +1,6 @@
 """End-to-end throughput of the distributed pipeline beside the in-process runner.
 
-    .venv/bin/python bench/bench_distributed.py [--articles 120] [--workers 1 2 4]
+    .venv/bin/python bench/bench_distributed.py [--articles 400] [--workers 1 2 4]
                                                 [--repeat 1]
 
 One throwaway PostgreSQL, one ``redis-server`` and the loopback news site of the tests
@@ -10,8 +10,9 @@ pages). For each configuration a fresh database gets the same feeds:
 - in-process: ``Pipeline.run_cycle`` (fetch every feed and page, extract, store, embed,
   cluster, storylines, write), models loaded and warmed first;
 - k distributed workers (``storyline worker --queues <all> --pool solo``, the first with
-  the beat): started and warmed on an empty database first, then the feeds are added
-  and the clock runs until every article is stored, clustered and written.
+  the beat): started on an empty database and their models loaded first, then the
+  feeds are added and the clock runs until every article is stored, clustered and
+  written.
 
 Prints articles/s (median over ``--repeat`` runs) and the ratio to the in-process run,
 then the broker's overhead: the round trip of a message through Redis (publish, receive,
@@ -23,6 +24,7 @@ this machine's cores: on a 2-core machine 4 workers contend, they do not scale.
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import statistics
 import sys
@@ -105,15 +107,18 @@ def run_distributed(tmp: Path, pg: PostgresServer, redis: RedisServer, site: Sit
 
 
 def warm_up(engine, workers: Workers, k: int) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the k workers beat (their models load on first use: an empty
-    database gives them none to load, so the first run's model load is in its time;
-    the in-process run warms its models first)."""
+    """Wait until the k workers beat and have loaded their models (a solo worker loads
+    them before its first message: "models loaded in …" in its log), as the in-process
+    run warms its models first: the clock then times the pipeline, not model loads."""
     from storyline.storage import heartbeats
 
     def ready() -> bool:
+        if not all(re.search(r"models (not )?loaded", workers.log(f"w{i}"))
+                   for i in range(k)):
+            return False
         with engine.connect() as conn:
             return len(heartbeats.workers(conn)) >= k
-    wait_for("the workers' heartbeats", ready, 300, check=workers.alive)
+    wait_for("the workers' heartbeats and models", ready, 600, check=workers.alive)
 
 
 def broker_round_trip_ms(redis: RedisServer) -> float:
@@ -138,12 +143,13 @@ def broker_round_trip_ms(redis: RedisServer) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--articles", type=int, default=120)
+    ap.add_argument("--articles", type=int, default=400)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--broker-only", action="store_true",
                     help="Only the broker round trip, ms per message.")
     args = ap.parse_args()
+    started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     pg, redis, http = PostgresServer(), RedisServer(), LocalHTTPServer().start()
     pg.start()
@@ -156,6 +162,7 @@ def main() -> None:
         models = Models()
         models.encoder(settings_for(tmp, "").embed_backend).encode(["warm up"])
         models.tagger.extract([("Warm up", "Talks resumed in Geneva on Monday.")])
+        models.phrases.tag(["Talks resumed in Geneva on Monday."])  # as the workers do
         n = len(site.rows)
         base = statistics.median(run_in_process(tmp, pg, site, models)
                                  for _ in range(args.repeat))
@@ -174,6 +181,7 @@ def main() -> None:
         per_article = statistics.median(sent_per_article)
         print(f"broker: {per_message:.2f} ms per message (publish, receive, acknowledge), {per_article:.1f} messages per article -> "
               f"{per_message * per_article:.1f} ms per article")
+        print(f"bench wall time {time.perf_counter() - started:.0f} s")
     finally:
         http.stop()
         redis.close()

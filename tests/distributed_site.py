@@ -112,8 +112,10 @@ def count(engine: Engine, table: Any) -> int:
 
 
 def state(engine: Engine) -> dict[str, Any]:
-    """Articles, the story partition and the stored pages, keyed by article URL (ids
-    differ between runs: pages are fetched in any order)."""
+    """Articles, the story partition and the stored pages (headline, a hash of the
+    HTML, its version), keyed by article URL (ids differ between runs: pages are fetched
+    in any order); ``stale_pages`` counts the summaries not written for their story's
+    members (left out of ``pages``). Shared with tests/test_crash_heal.py."""
     with engine.connect() as conn:
         url_of = {r.id: r.url for r in conn.execute(select(articles.c.id, articles.c.url))}
         arts = {r.url: (r.title, r.text, r.published, r.outlet) for r in conn.execute(
@@ -134,7 +136,7 @@ def state(engine: Engine) -> dict[str, Any]:
             for aid, url in sorted(url_of.items(), key=lambda kv: -kv[0]):
                 html = html.replace(f"/articles/{aid}", f"/articles/<{url}>")
             pages[frozenset(members[r.story_id])] = (
-                r.headline, hashlib.sha256(html.encode()).hexdigest())
+                r.headline, hashlib.sha256(html.encode()).hexdigest(), r.page_version)
     partition = sorted(sorted(m) for sid, m in members.items() if sid in live)
     return {"articles": arts, "partition": partition, "pages": pages,
             "stories": len(live), "stale_pages": stale,

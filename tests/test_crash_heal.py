@@ -11,7 +11,6 @@ while the first run fetches, so it is killed with its extraction pool running (m
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import signal
@@ -24,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storyline.cli.imports import sample_corpus_path
 from storyline.ingest.crawl import POOL_AFTER
 from storyline.settings import load_settings
 from storyline.storage import open_database
-from storyline.storage.schema import articles, fetch_log, stories, story_members, story_summaries
+from storyline.storage.schema import articles, fetch_log, story_members, story_summaries
+from tests.distributed_site import count, state
 from tests.feedgen import Item, base_time, rfc822, rss
 from tests.helpers import REPO
 from tests.httpserver import LocalHTTPServer
@@ -109,8 +109,7 @@ class Storyline:
         return out
 
     def count(self, table: Any) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+        return count(self.engine, table)
 
     def feed_fetched(self) -> bool:
         with self.engine.connect() as conn:
@@ -135,29 +134,10 @@ class Storyline:
         return group
 
     def state(self) -> dict[str, Any]:
-        """Articles, the story partition and the stored pages, keyed by article URL (ids
-        may differ between two runs: pages finish fetching in any order)."""
-        with self.engine.connect() as conn:
-            url_of = {r.id: r.url for r in conn.execute(select(articles.c.id, articles.c.url))}
-            arts = {r.url: (r.title, r.text, r.published, r.outlet) for r in conn.execute(
-                select(articles.c.url, articles.c.title, articles.c.text, articles.c.published,
-                       articles.c.outlet))}
-            members: dict[int, set[str]] = {}
-            for r in conn.execute(select(story_members.c.story_id, story_members.c.article_id)):
-                members.setdefault(r.story_id, set()).add(url_of[r.article_id])
-            live = {r.id: r.members_hash for r in conn.execute(
-                select(stories.c.id, stories.c.members_hash).where(stories.c.status == "active"))}
-            pages = {}
-            for r in conn.execute(select(story_summaries)):
-                assert r.members_hash == live[r.story_id], "a stale page"
-                html = r.page_html or ""
-                for aid, url in sorted(url_of.items(), key=lambda kv: -kv[0]):
-                    html = html.replace(f"/articles/{aid}", f"/articles/<{url}>")
-                pages[frozenset(members[r.story_id])] = (
-                    r.headline, hashlib.sha256(html.encode()).hexdigest(), r.page_version)
-        partition = sorted(sorted(m) for sid, m in members.items() if sid in live)
-        return {"articles": arts, "partition": partition, "pages": pages,
-                "stories": len(live)}
+        """Articles, the story partition and the stored pages, keyed by article URL."""
+        found = state(self.engine)
+        assert found["stale_pages"] == 0, "a stale page"
+        return found
 
 
 def group_members(pgid: int) -> set[int]:

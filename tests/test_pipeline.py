@@ -127,7 +127,9 @@ def test_every_run_finishes_pending_work(run: Cli, tmp_path: Path) -> None:
     assert "Clustered" not in run("fetch", "--no-cluster").output
     out = run("import", str(more), "--published", "2026-02-05T18:00Z").output
     assert "Imported 1 file: 0 new articles" in out and "1 already stored" in out
-    assert "Clustered 1 article: " in out and "Wrote 1 story: " in out
+    # Two pages: the story it joined, and the later story of its storyline, whose
+    # timeline shows the earlier one's headline.
+    assert "Clustered 1 article: " in out and "Wrote 2 stories: " in out
     assert run("fetch").output.count("\n") == 1  # nothing left
 
 

@@ -10,6 +10,7 @@ import click
 from storyline import __version__
 from storyline.cli.common import AppContext, UserError
 from storyline.nlp.offline import stay_offline
+from storyline.pipeline import ShardBusy
 from storyline.settings import SettingsError
 from storyline.storage.db import DatabaseError
 
@@ -20,7 +21,7 @@ class StorylineGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (UserError, DatabaseError, SettingsError) as exc:
+        except (UserError, DatabaseError, SettingsError, ShardBusy) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:

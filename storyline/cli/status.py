@@ -17,22 +17,9 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
 
     A broker that does not answer is shown as unreachable (its counts as '-').
     """
-    from storyline.distributed.status import collect_status, status_lines
+    from storyline.distributed.status import broker_depth, collect_status, status_lines
 
-    settings = app.settings
-    depth = None
-    if settings.broker_url:
-        from storyline.distributed.app import make_app
-        from storyline.distributed.connect import broker_error
-        from storyline.distributed.tasks import queue_depth
-
-        if broker_error(settings) is None:
-            celery = make_app(settings, register=False)
-
-            def depth(queue: str) -> int | None:
-                return queue_depth(celery, queue)
-
-    status = collect_status(settings, app.engine, queue_depth=depth)
+    status = collect_status(app.settings, app.engine, queue_depth=broker_depth(app.settings))
     if as_json:
         echo_json_line(status)
         return

@@ -91,6 +91,26 @@ class Runtime:
                 self._pipeline = Pipeline(self.settings, engine)
             return self._pipeline
 
+    def warm(self, queues: list[str]) -> float:
+        """Load the models the tasks of ``queues`` use (the encoder and entity tagger for
+        embed and cluster, the pair model for cluster, the writer's phrase tagger for
+        write) before the first message, so no task pays for a model load; returns the
+        seconds it took."""
+        t0 = time.monotonic()
+        pipeline = self.pipeline
+        wanted = set(queues)
+        sample = ("Talks resume in Geneva", "Delegations met in Geneva on Monday.")
+        if wanted & {"embed", "cluster", "write"}:
+            pipeline.encoder.encode([sample[1]])
+        if wanted & {"embed", "cluster"}:
+            pipeline.models.tagger.extract([sample])
+        if "cluster" in wanted:
+            pipeline.clusterer  # noqa: B018 - builds the service, loads the pair model
+        if "write" in wanted:
+            pipeline.writer  # noqa: B018 - a misconfigured writer fails here, in one line
+            pipeline.models.phrases.tag([sample[1]])
+        return time.monotonic() - t0
+
     @property
     def loop(self) -> FetchLoop:
         with self._lock:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from storyline.distributed.app import make_app
 from storyline.distributed.connect import wait_for_services
-from storyline.distributed.runtime import HEARTBEAT_EVERY_S, Runtime, configure
+from storyline.distributed.runtime import HEARTBEAT_EVERY_S, Runtime, configure, runtime
 from storyline.settings import Settings
 
 __all__ = ["DistributedWorker"]
@@ -89,6 +89,14 @@ class DistributedWorker:
                 Beat(app=app, schedule=str(schedule), loglevel="WARNING", quiet=True,
                      max_interval=min(5, self.settings.sweep_interval)).run()
                 return 0
+            if self.pool in ("solo", "threads"):  # the tasks run in this process
+                try:
+                    took = runtime(self.settings).warm(self.queues)
+                    self.log(f"{self.name}: models loaded in {took:.1f} s")
+                except Exception as exc:  # the task that needs it reports it again
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    self.log(f"{self.name}: models not loaded ({first}); "
+                             "loading on first use")
             worker = app.Worker(
                 hostname=self.name, queues=self.queues, concurrency=self.concurrency,
                 pool_cls=self.pool, loglevel="WARNING", quiet=True, beat=self.beat,

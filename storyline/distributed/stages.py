@@ -9,15 +9,17 @@ did and the stages to wake next. Duplicated or late messages find nothing to do.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storyline.cluster.service import compute_vectors
 from storyline.distributed.app import QUEUES, SINGLETONS
-from storyline.distributed.fencing import Fenced, consolidation_owed
+from storyline.distributed.fencing import Fenced, ShardBusy, consolidation_owed
 from storyline.distributed.runtime import Runtime
 from storyline.ingest.crawl import Poller, entry_from_dict, fetch_article
 from storyline.ingest.store import ingest
@@ -146,14 +148,10 @@ def cluster(rt: Runtime) -> Done:
     if lag and upstream and waited < rt.settings.cluster_max_wait:
         return Done(note=f"{lag} ready, waiting for {upstream} upstream")
     clusterer = rt.clusterer
-    if not clusterer.acquire(CLUSTER_LOCK_WAIT_S):
-        return Done(note="another clusterer holds the shard: waiting")
     try:
-        report = clusterer.run()
-    except Fenced as exc:
+        report = clusterer.while_held(clusterer.run, CLUSTER_LOCK_WAIT_S)
+    except (ShardBusy, Fenced) as exc:
         return Done(note=str(exc))
-    finally:
-        clusterer.release()
     return Done(items=report.articles or int(owed),
                 note=f"epoch {clusterer.epoch}: {report.new_stories} new stories, "
                      f"{report.merged} merged, {report.split} split, "
@@ -166,45 +164,76 @@ def storylines(rt: Runtime) -> Done:
     the shard's lock, fenced), then wake the writer for every stale story."""
     with rt.engine.connect() as conn:
         pending = engine_state.pending_links(conn)
+    refreshed: set[int] = set()
     if pending:
         clusterer = rt.clusterer
-        if not clusterer.acquire(CLUSTER_LOCK_WAIT_S):
-            return Done(note="the clusterer holds the shard: later")
         try:
-            refreshed = clusterer.refresh_links()
-        except Fenced as exc:
+            refreshed = clusterer.while_held(clusterer.refresh_links, CLUSTER_LOCK_WAIT_S)
+        except (ShardBusy, Fenced) as exc:
             return Done(note=str(exc))
-        finally:
-            clusterer.release()
-    else:
-        refreshed = set()
     with rt.engine.connect() as conn:
         stale = summary_store.stale_story_ids(conn)
     return Done(items=len(refreshed), note=f"{len(stale)} stories to write",
                 wake=[("write", sid) for sid in stale])
 
 
+REWRITES = 3  # of one write message while clustering keeps changing the stories
+WRITE_LOCK_WAIT_S = 2.0  # for another write in its storyline; then the message is re-sent
+
+
+def _write_lock(lock: Connection, space: int, key: int) -> bool:
+    deadline = time.monotonic() + WRITE_LOCK_WAIT_S
+    while not work.try_lock(lock, space, key):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def write(rt: Runtime, story_id: int) -> Done:
     """Rewrite one story's summary and page if it is stale (many new articles in one
-    story give one rewrite: later messages find it current)."""
+    story give one rewrite: later messages find it current), one writer per storyline
+    at a time; then wake the writes of the later stories of its storyline, which show
+    its headline. A page written while clustering committed is written again (it may
+    have read the storyline mid-change), unless a refresh is pending: then the refresh's
+    own writes make it stale."""
     from storyline.write.service import write_stories
 
     engine = rt.engine
+    with engine.connect() as conn:
+        line = work.storyline_of(conn, story_id)
+    space, key = ((work.LOCK_WRITE, story_id) if line is None
+                  else (work.LOCK_WRITE_LINE, line))
+    written, moved = 0, False
     with engine.connect() as lock:
-        if not work.try_lock(lock, work.LOCK_WRITE, story_id):
-            return Done(note="another worker writes it")
+        if not _write_lock(lock, space, key):
+            return Done(note="its storyline is being written: later",
+                        wake=[("write", story_id)])
         try:
-            with engine.connect() as conn:
-                # A refresh can change any story's storyline (and so its page): write
-                # after it, as in-process; the storylines task wakes the writes.
-                if engine_state.pending_links(conn) or consolidation_owed(conn):
-                    return Done(note="storyline refresh pending")
-                if not work.story_is_stale(conn, story_id):
-                    return Done(note="current")
-            report = write_stories(engine, writer=rt.pipeline.writer, story_ids=[story_id])
+            for _ in range(REWRITES):
+                with engine.connect() as conn:
+                    # A refresh can change any story's storyline (and so its page): write
+                    # after it, as in-process; the storylines task wakes the writes.
+                    if engine_state.pending_links(conn) or consolidation_owed(conn):
+                        return Done(items=written, note="storyline refresh pending")
+                    if not moved and not work.story_is_stale(conn, story_id):
+                        break
+                    changed = work.stories_changed_at(conn)
+                written += write_stories(engine, writer=rt.pipeline.writer,
+                                         story_ids=[story_id]).written
+                with engine.connect() as conn:
+                    moved = work.stories_changed_at(conn) != changed
+                if not moved:
+                    break
         finally:
-            work.unlock(lock, work.LOCK_WRITE, story_id)
-    return Done(items=report.written, note="written")
+            work.unlock(lock, space, key)
+    if not written:
+        return Done(note="current")
+    with engine.connect() as conn:
+        later = work.stale_later_in_storyline(conn, story_id)
+    return Done(items=written, note="written" + (f", {len(later)} later in its storyline"
+                                                 if later else ""),
+                wake=[("write", sid) for sid in later])
 
 
 def sweep(rt: Runtime, queue_depth: Callable[[str], int | None]) -> Done:

@@ -16,10 +16,25 @@ from storyline.settings import Settings, mask_url_password
 from storyline.storage import engine_state, heartbeats, work
 from storyline.storage import summaries as summary_store
 
-__all__ = ["THROUGHPUT_MINUTES", "collect_status", "status_lines"]
+__all__ = ["THROUGHPUT_MINUTES", "broker_depth", "collect_status", "status_lines"]
 
 THROUGHPUT_MINUTES = 5
 ALIVE_S = 60  # a worker not heard of for longer is shown as silent
+
+
+def broker_depth(settings: Settings) -> Callable[[str], int | None] | None:
+    """The broker's queue depth by queue name, or None when no broker is configured or
+    it does not answer (its counts are then shown as unreachable)."""
+    if not settings.broker_url:
+        return None
+    from storyline.distributed.app import make_app
+    from storyline.distributed.connect import broker_error
+    from storyline.distributed.tasks import queue_depth
+
+    if broker_error(settings) is not None:
+        return None
+    celery = make_app(settings, register=False)
+    return lambda queue: queue_depth(celery, queue)
 
 
 def pending_by_queue(conn: Any, now: datetime) -> dict[str, int]:

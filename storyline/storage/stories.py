@@ -128,7 +128,9 @@ def storyline_id_of(conn: Connection, story_id: int) -> int | None:
 
 def earlier_in_storyline(conn: Connection, story_id: int) -> list[Any]:
     """The active stories of this story's storyline that began before it (id,
-    first_time, title, and the written headline or None), in no set order."""
+    first_time, title, and the written headline or None), in time order (first time,
+    then id): the page's timeline keeps the first of near-repeated entries, so the order
+    must not float with the rows' physical order."""
     me = conn.execute(select(stories.c.storyline_id, stories.c.first_time)
                       .where(stories.c.id == story_id)).first()
     if me is None or me.storyline_id is None or me.first_time is None:
@@ -139,6 +141,7 @@ def earlier_in_storyline(conn: Connection, story_id: int) -> list[Any]:
         .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
         .where(stories.c.storyline_id == me.storyline_id, stories.c.id != story_id,
                stories.c.status == "active", stories.c.first_time < me.first_time)
+        .order_by(stories.c.first_time, stories.c.id)
     ))
 
 

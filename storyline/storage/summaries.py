@@ -12,16 +12,44 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select,
 from storyline.storage.schema import stories, story_summaries, storylines, substories
 
 
+def _context_changed(story: Any, written: Any) -> Any:
+    """A story's page also shows the earlier stories of its storyline (their written
+    headlines, else their titles: the timeline's first entries). It is stale when one of
+    them changed after it was written: rewritten, re-clustered, attached to the
+    storyline or merged away (``stories.updated_at`` and ``story_summaries.written_at``
+    of the earlier story, against this one's ``written_at``)."""
+    earlier = stories.alias("earlier")
+    earlier_written = story_summaries.alias("earlier_written")
+    return (select(earlier.c.id)
+            .outerjoin(earlier_written, earlier_written.c.story_id == earlier.c.id)
+            .where(earlier.c.storyline_id == story.c.storyline_id,
+                   earlier.c.id != story.c.id,
+                   earlier.c.first_time < story.c.first_time,
+                   (earlier.c.updated_at > written.c.written_at)
+                   | (earlier_written.c.written_at > written.c.written_at))
+            .correlate(story, written).exists())
+
+
+def stale_condition(story: Any = stories, written: Any = story_summaries) -> Any:
+    """The SQL condition of a stale page, over an outer join of ``stories`` with their
+    ``story_summaries``: no summary, one written for other members, or earlier stories
+    of its storyline changed since (``_context_changed``)."""
+    return (written.c.story_id.is_(None) | (written.c.members_hash != story.c.members_hash)
+            | (story.c.storyline_id.is_not(None) & _context_changed(story, written)))
+
+
 def stale_story_ids(conn: Connection, *, everything: bool = False) -> list[int]:
-    """Active stories whose summary is missing or older than their member list (all
-    active stories with ``everything``), in id order."""
+    """Active stories whose summary is missing, older than their member list or than the
+    earlier stories of their storyline (all active stories with ``everything``), in
+    timeline order (first time, then id): a storyline's earlier stories are written
+    before the later pages that show their headlines."""
     query = (select(stories.c.id)
              .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
              .where(stories.c.status == "active", stories.c.article_count > 0))
     if not everything:
-        query = query.where((story_summaries.c.story_id.is_(None))
-                            | (story_summaries.c.members_hash != stories.c.members_hash))
-    return [r.id for r in conn.execute(query.order_by(stories.c.id))]
+        query = query.where(stale_condition())
+    return [r.id for r in conn.execute(query.order_by(stories.c.first_time.is_(None),
+                                                      stories.c.first_time, stories.c.id))]
 
 
 def replace(conn: Connection, *, story_id: int, members_hash: str, writer: str,

@@ -29,20 +29,26 @@ from storyline.storage.schema import (
     story_summaries,
     work_marks,
 )
+from storyline.storage.summaries import stale_condition
 
 __all__ = [
-    "LOCK_POLL", "LOCK_SHARD", "LOCK_WRITE", "add_entries", "assign_sequence",
+    "LOCK_POLL", "LOCK_SHARD", "LOCK_WRITE", "LOCK_WRITE_LINE", "add_entries", "assign_sequence",
     "bump_epoch", "claim_entry", "claim_unready", "delete_entry", "due_feed_count",
     "due_feed_ids", "fence", "first_unclustered_seq", "lock_xact", "mark", "marked_since",
     "max_seq", "oldest_unclustered_ready", "pending_entry_count", "pending_entry_ids",
     "prune_marks", "ready_unclustered", "record_entry_error", "set_checkpoint",
-    "shard_state", "stories_of", "story_is_stale", "try_lock", "unclustered_ready_count",
+    "shard_state", "stale_later_in_storyline", "stories_changed_at", "stories_of",
+    "story_is_stale", "storyline_of", "try_lock", "unclustered_ready_count",
     "unready_count", "unlock",
 ]
 
 # Advisory lock namespaces (the first int4 of PostgreSQL's two-key form).
 LOCK_POLL = 0x53540001  # one poll of a feed at a time (key: source id)
 LOCK_WRITE = 0x53540002  # one writer of a story at a time (key: story id)
+# One writer per storyline (key: storyline id): a page shows the headlines of its
+# storyline's earlier stories, so two of them are not written at once (each page then
+# reads what the one before committed, and a later written_at means a later commit).
+LOCK_WRITE_LINE = 0x53540006
 LOCK_SHARD = 0x53540003  # the clusterer of a shard (key: shard number)
 LOCK_SEQUENCE = 0x53540004  # ready numbers are handed out in commit order
 LOCK_INGEST = 0x53540005  # dedup lookups and inserts, one store at a time
@@ -280,13 +286,42 @@ def stories_of(conn: Connection, article_ids: Sequence[int]) -> set[int]:
 
 # ---- write: one story ------------------------------------------------------------------
 def story_is_stale(conn: Connection, story_id: int) -> bool:
-    """Whether the active story's summary is missing or written for other members."""
-    row = conn.execute(select(stories.c.members_hash, story_summaries.c.members_hash
-                              .label("written"))
-                       .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
-                       .where(stories.c.id == story_id, stories.c.status == "active",
-                              stories.c.article_count > 0)).first()
-    return row is not None and row.members_hash is not None and row.written != row.members_hash
+    """Whether the active story's page is to be (re)written: no summary, one written for
+    other members, or earlier stories of its storyline changed since
+    (``storage.summaries.stale_condition``)."""
+    return conn.execute(select(stories.c.id)
+                        .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
+                        .where(stories.c.id == story_id, stories.c.status == "active",
+                               stories.c.article_count > 0, stories.c.members_hash.is_not(None),
+                               stale_condition())).first() is not None
+
+
+def storyline_of(conn: Connection, story_id: int) -> int | None:
+    return conn.execute(select(stories.c.storyline_id)
+                        .where(stories.c.id == story_id)).scalar()
+
+
+def stories_changed_at(conn: Connection) -> datetime | None:
+    """The last time clustering changed a story (an indexed max): a write that saw it
+    move while it read and wrote may have read a storyline mid-change."""
+    return conn.execute(select(func.max(stories.c.updated_at))).scalar()
+
+
+def stale_later_in_storyline(conn: Connection, story_id: int) -> list[int]:
+    """The stories after this one in its storyline whose written pages are now stale
+    (they show its headline), in timeline order; the unwritten ones have their own
+    messages."""
+    me = conn.execute(select(stories.c.storyline_id, stories.c.first_time)
+                      .where(stories.c.id == story_id)).first()
+    if me is None or me.storyline_id is None or me.first_time is None:
+        return []
+    return [r.id for r in conn.execute(
+        select(stories.c.id)
+        .outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
+        .where(stories.c.storyline_id == me.storyline_id, stories.c.status == "active",
+               stories.c.article_count > 0, stories.c.first_time > me.first_time,
+               story_summaries.c.story_id.is_not(None), stale_condition())
+        .order_by(stories.c.first_time, stories.c.id))]
 
 
 # ---- the sweep's marks -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from storyline.distributed.status import collect_status
+from storyline.distributed.status import broker_depth, collect_status
 from storyline.text.jsonio import json_default
 from storyline.web.security import WriteRefused, bearer_token, check_token
 
@@ -18,19 +18,8 @@ router = APIRouter(prefix="/api")
 
 def _status(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
-    depth = None
-    if settings.broker_url:
-        from storyline.distributed.app import make_app
-        from storyline.distributed.connect import broker_error
-        from storyline.distributed.tasks import queue_depth
-
-        if broker_error(settings) is None:
-            celery = make_app(settings, register=False)
-
-            def depth(queue: str) -> int | None:
-                return queue_depth(celery, queue)
-
-    return collect_status(settings, request.app.state.engine, queue_depth=depth)
+    return collect_status(settings, request.app.state.engine,
+                          queue_depth=broker_depth(settings))
 
 
 @router.get("/status", summary="Pipeline status",
