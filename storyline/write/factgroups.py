@@ -35,6 +35,10 @@ REPEAT_COSINE, REPEAT_OVERLAP = 0.77, 0.55
 # sentence on a page, and two facts never repeat), and, for sharing words, are alike.
 FACT_COSINE = REPEAT_COSINE
 FACT_OVERLAP, FACT_OVERLAP_COSINE = REPEAT_OVERLAP, 0.5
+# or are this alike and share this many names and figures and this much of their words
+# ("led by Witkoff alongside Jared Kushner" / "facilitated by Witkoff alongside Jared
+# Kushner": one fact two outlets report)
+FACT_KEYS_COSINE, FACT_KEYS, FACT_KEYS_OVERLAP = 0.6, 2, 0.4
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -88,6 +92,7 @@ def group_facts(texts: Sequence[str], sources: Sequence[int], vecs: np.ndarray,
     FACT_OVERLAP_COSINE), the fact has no sentence of its article yet and the two do
     not contradict each other; otherwise it leads a new fact."""
     words = [content_words(t) for t in texts]
+    keys = [key_terms(t) for t in texts]
     facts: list[Fact] = []
     leaders: list[int] = []
     lead_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), dtype=np.float32)
@@ -104,7 +109,9 @@ def group_facts(texts: Sequence[str], sources: Sequence[int], vecs: np.ndarray,
                     continue
                 lead = leaders[int(k)]
                 shared = overlap(words[i], words[lead])
-                if sim < FACT_COSINE and shared < FACT_OVERLAP:
+                if sim < FACT_COSINE and shared < FACT_OVERLAP and not (
+                        sim >= FACT_KEYS_COSINE and shared >= FACT_KEYS_OVERLAP
+                        and len(keys[i] & keys[lead]) >= FACT_KEYS):
                     continue
                 if contradict(texts[i], texts[lead]):
                     continue
