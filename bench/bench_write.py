@@ -78,18 +78,20 @@ def measure(sizes: list[int], n_stories: int) -> dict[str, object]:
     writer = ExtractiveWriter()
     writer.write(make_story(topics, 0, 5))  # load and warm the models
     results: dict[int, list[float]] = {}
+    cpu: dict[int, list[float]] = {}  # process CPU seconds (all threads): fair when loaded
     rewrites: dict[int, list[float]] = {}
     sentences: dict[int, float] = {}
     support: list[float] = []
     for size in sizes:
-        times, again, checked = [], [], []
+        times, again, checked, used = [], [], [], []
         for n in range(n_stories):
             story = make_story(topics, (n * 3) % len(topics), size)
             writer.embedder._memo.clear()  # cold: no sentence of this story seen before
             writer.verifier._cache.clear()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             summary = writer.write(story)
             times.append(time.perf_counter() - t0)
+            used.append(time.process_time() - c0)
             checked.append(summary.checked_sentences)
             support.append(summary.support_rate)
             # The common case in a running service: the story gains one article and is
@@ -99,9 +101,10 @@ def measure(sizes: list[int], n_stories: int) -> dict[str, object]:
             writer.write(grown)
             again.append(time.perf_counter() - t0)
         results[size] = times
+        cpu[size] = used
         rewrites[size] = again
         sentences[size] = statistics.mean(checked)
-    return {"cold": results, "warm": rewrites, "sentences": sentences,
+    return {"cold": results, "cpu": cpu, "warm": rewrites, "sentences": sentences,
             "support": min(support)}
 
 
@@ -168,11 +171,17 @@ def main() -> None:
                 f"mean {1000 * statistics.mean(times):7.0f} ms  "
                 f"({sentences[size]:.0f} sentences checked; per article "
                 f"{per_article / base:.2f}x the {args.sizes[0]}-article cost)")
+        mine = new["cpu"][size]  # type: ignore[index]
+        line += f"\n        CPU time p50 {1000 * statistics.median(mine):7.0f} ms"
         if old is not None:
             was = old["cold"][str(size)]  # type: ignore[index]
             line += (f"\n        {args.baseline}: p50 {1000 * statistics.median(was):7.0f} ms  "
                      f"p95 {1000 * nearest_rank(was, 0.95):7.0f} ms  "
                      f"(now/then {p50 / statistics.median(was):.2f}x)")
+            then = old.get("cpu", {}).get(str(size))  # type: ignore[union-attr]
+            if then:
+                line += (f"; CPU time p50 {1000 * statistics.median(then):7.0f} ms "
+                         f"(now/then {statistics.median(mine) / statistics.median(then):.2f}x)")
         print(line)
     print("rewrite after one more article (embedder memo warm):")
     for size, times in rewrites.items():

@@ -174,3 +174,56 @@ def test_gary_ross_citations_never_say_the_opposite() -> None:
     assert stance(summary.headline)[0] == 1, summary.headline  # in talks, not out
     lead = summary.sections[0].sentences[0].text
     assert not re.search(r"pulled out|won't direct|not return", lead), lead
+
+
+def test_teaser_keeps_its_complete_part_and_stale_times_leave() -> None:
+    from storyline.write.extractive import _reported, _usable
+    from storyline.write.furniture import complete_part, is_advice, not_report, strip_stale
+
+    teaser = ("President Trump on Tuesday renewed his attacks on the late Sen. John McCain, "
+              "calling his 2017 vote against repealing ObamaCare “disgraceful” and saying he "
+              "will “never” be a fan of the …")
+    assert complete_part(teaser) == ("President Trump on Tuesday renewed his attacks on the "
+                                     "late Sen. John McCain.")
+    assert complete_part("The Trump administration lifted sanctions Wednesday on three "
+                         "companies tied to a Russian oligarch — but also slapped new "
+                         "restrictions …") == ("The Trump administration lifted sanctions "
+                                               "Wednesday on three companies tied to a "
+                                               "Russian oligarch.")
+    # nothing complete before the cut: no sentence
+    assert complete_part("U.S. Senator Cory Booker, who gained national prominence, "
+                         "announced on Friday that he would seek the …") is None
+    assert _reported(teaser).endswith("McCain.") and _usable(_reported(teaser))
+    assert not_report(_reported(teaser)) is None
+    # stale adverbs leave; a possessive or a quoted one stays (and is refused)
+    assert strip_stale("Staunton Police this morning arrested a man who fled.") == \
+        "Staunton Police arrested a man who fled."
+    assert strip_stale("Last night, the Senate voted to end the shutdown.") == \
+        "The Senate voted to end the shutdown."
+    assert not_report(_reported("Firefighters battled this morning's fire at the warehouse "
+                                "for three hours.")) == "stale time"
+    assert not_report(_reported("“No Americans were harmed in last night’s attack by the "
+                                "Iranian regime,” he said.")) == "stale time"
+    # the page addressing its reader is advice, a quotation that does is reporting
+    advice = ("Even if you don't know who hit you, there are ways to obtain compensation for "
+              "the damages inflicted in a hit-and-run crash.")
+    assert is_advice(advice) and not_report(advice) == "advice"
+    assert not is_advice("“You can never be sure,” the coach said after the loss on Sunday.")
+
+
+def test_one_repeat_test_with_thresholds() -> None:
+    from storyline.evaluate import pages
+    from storyline.write.factgroups import REPEAT_COSINE, REPEAT_OVERLAP, content_words, repeats
+
+    a = content_words("Raj Chohan, 59, was killed by a drunk hit-and-run driver in Queens.")
+    b = content_words("A drunk hit-and-run driver killed Raj Chohan in Queens on Friday.")
+    c = content_words("The driver was charged with vehicular manslaughter on Saturday.")
+    assert repeats(0.1, a, b) and not repeats(0.1, a, c)
+    assert repeats(REPEAT_COSINE, a, c) and not repeats(REPEAT_COSINE - 0.01, a, c)
+    # the page scorer's thresholds are stricter than the writer's margin
+    assert pages.REPEAT_COSINE > REPEAT_COSINE and pages.REPEAT_SHARED_WORDS > REPEAT_OVERLAP
+    assert not repeats(0.78, a, c, cosine=pages.REPEAT_COSINE,
+                       share=pages.REPEAT_SHARED_WORDS)
+    # the scorer keeps its own fixed stop list: "after" is a content word there only
+    assert "after" in pages.content_words("He left after the vote in parliament.")
+    assert "after" not in content_words("He left after the vote in parliament.")

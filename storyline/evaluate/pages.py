@@ -38,7 +38,9 @@ from sqlalchemy import Engine
 
 from storyline.nlp.encoder import Embedder
 from storyline.storage import summaries as summary_store
-from storyline.text.lexicon import wordset
+from storyline.text.lexicon import PAGE_METRIC_STOP_WORDS
+from storyline.write import factgroups
+from storyline.write.factgroups import repeats
 
 __all__ = [
     "FURNITURE",
@@ -61,7 +63,6 @@ REPEAT_COSINE = 0.80  # two sentences (or timeline entries) saying the same
 REPEAT_SHARED_WORDS = 0.60  # share of the shorter sentence's content words
 OFF_STORY_COSINE = 0.25  # below this to headline + centroid, a sentence is off the story
 SHORT_TITLE_WORDS = 2  # a section title this short names no theme
-MIN_CONTENT_WORD_CHARS = 3  # shorter tokens are no content words
 
 # Site furniture, as the metric defines it (wider than what the extractor strips, and
 # fixed: a metric must not move when the cleaner learns a new pattern).
@@ -74,19 +75,13 @@ FURNITURE = re.compile(
     r"contributed to this report)",
     re.I)
 # The metric's own stop words: a short list of function words and reporting verbs
-# (narrower than storyline.text.lexicon.FUNCTION_WORDS, which would change the counts).
-STOP_WORDS = wordset("""
-a an the of to in on for and or but with by at from as is are was were be been has have
-had that this these those it its he she they his her their we our you your i not no will
-would said says say
-""")
-_WORD = re.compile(r"[a-z0-9']+")
+# (narrower than the writer's FACT_STOP_WORDS, which would change the counts).
+STOP_WORDS = PAGE_METRIC_STOP_WORDS
 
 
 def content_words(sentence: str) -> set[str]:
     """Lower-case words of 3+ characters that are not :data:`STOP_WORDS`."""
-    return {w for w in _WORD.findall(sentence.lower())
-            if w not in STOP_WORDS and len(w) >= MIN_CONTENT_WORD_CHARS}
+    return factgroups.content_words(sentence, STOP_WORDS)
 
 
 @dataclass(slots=True)
@@ -183,8 +178,8 @@ def score_page(page: Mapping[str, Any], encoder: Embedder,
     repeated: list[tuple[int, int]] = []
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
-            shared = len(words[i] & words[j]) / max(1, min(len(words[i]), len(words[j])))
-            if sims[i, j] >= REPEAT_COSINE or shared >= REPEAT_SHARED_WORDS:
+            if repeats(float(sims[i, j]), words[i], words[j], cosine=REPEAT_COSINE,
+                       share=REPEAT_SHARED_WORDS):
                 repeated.append((i, j))
     furniture = [t for t in texts if FURNITURE.search(t)]
     headline = page.get("headline") or ""

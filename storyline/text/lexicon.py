@@ -14,6 +14,7 @@ __all__ = [
     "AGENCY_CREDITS",
     "CONTRACTION_PIECES",
     "EVENT_NEUTRAL_WORDS",
+    "FACT_STOP_WORDS",
     "FUNCTION_WORDS",
     "HONORIFICS",
     "MONTHS",
@@ -23,6 +24,7 @@ __all__ = [
     "MORE_FUNCTION_WORDS",
     "NEWS_FILLER",
     "NUMBER_WORDS",
+    "PAGE_METRIC_STOP_WORDS",
     "PHRASE_BREAKS",
     "REPORTING_VERBS",
     "SENTENCE_OPENERS",
@@ -83,6 +85,18 @@ new one two first last day days week year years like get got make made via
 EVENT_NEUTRAL_WORDS = wordset("""
 news report reports reported three weeks month months time people still many much even
 back well
+""")
+# What is no content word when the writer asks whether two sentences state one fact
+# (storyline.write.factgroups): function words, modal verbs, contraction pieces and the
+# reporting verbs every report of anything has ("said", "told").
+FACT_STOP_WORDS = FUNCTION_WORDS | MORE_FUNCTION_WORDS | CONTRACTION_PIECES | REPORTING_VERBS
+# The page scorer's stop list (storyline.evaluate.pages, as the project's reference page
+# scorer has it): a fixed, short list of function words and reporting verbs, narrower than
+# FACT_STOP_WORDS, kept as it is so that the page counts stay comparable over time.
+PAGE_METRIC_STOP_WORDS = wordset("""
+a an the of to in on for and or but with by at from as is are was were be been has have
+had that this these those it its he she they his her their we our you your i not no will
+would said says say
 """)
 # Words that end a counted phrase after a number ("12 people [were] killed", "6 hours
 # [of] talks"): function words, auxiliaries and reporting verbs that cannot be counted.

@@ -29,9 +29,15 @@ from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
 from storyline.text.lexicon import wordset
 from storyline.text.sentences import split_sentences
-from storyline.write.factgroups import Fact, content_words, group_facts, repeats
+from storyline.write.factgroups import Fact, content_words, group_facts, key_terms, repeats
 from storyline.write.facts import external_links, find_conflicts
-from storyline.write.furniture import not_report
+from storyline.write.furniture import (
+    complete_part,
+    is_stale,
+    is_teaser,
+    not_report,
+    strip_stale,
+)
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
 from storyline.write.polarity import contradicts, reverses
 from storyline.write.schema import (
@@ -148,6 +154,18 @@ def _sentences(article: StoryArticle) -> list[str]:
     return out
 
 
+def _reported(sentence: str) -> str:
+    """What of a source sentence can stand on a page: a teaser cut off with "…" its
+    complete part ("…, calling his vote “disgraceful” and saying he will …" up to the
+    comma), a stale relative time ("Last night, …") left out; the rest stays as it is
+    (and is refused as a teaser or a stale time when nothing is left)."""
+    if is_teaser(sentence):
+        sentence = complete_part(sentence, MIN_SENTENCE_WORDS) or sentence
+    if is_stale(sentence):
+        sentence = strip_stale(sentence)
+    return sentence
+
+
 def _usable(sentence: str) -> bool:
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
@@ -193,6 +211,8 @@ def _main_clause(sentence: str) -> str | None:
         return None
     if any(q in clause for q in "\"“”"):
         return None
+    if m and m.start() > 0 and re.search(r"\b(?:that|whether|if)\b", clause, re.IGNORECASE):
+        return None  # cut inside a reported clause, before its verb ("insisted that X")
     return _title_case(" ".join(words))
 
 
@@ -278,7 +298,7 @@ class ExtractiveWriter:
         # Titles set as text are no sentences (a first line taken as a title is one).
         titles = [a.title for a in articles if a.title and not a.title_inferred]
         cands = [_Cand(i + 1, s, k) for i, a in enumerate(originals)
-                 for k, s in enumerate(_sentences(a)[:per_article])
+                 for k, s in enumerate(_reported(t) for t in _sentences(a)[:per_article])
                  if _usable(s) and not_report(s, titles) is None]
         outlets = sorted({a.outlet for a in articles if a.outlet})
         updated = max((a.published for a in articles if a.published), default=None)
@@ -377,6 +397,12 @@ class ExtractiveWriter:
         words = [content_words(c.text) for c in cands]
         names = {i: set(_NAME.findall(cands[i].text)) for i in range(len(cands))}
 
+        fact_of = {facts[k].rep: facts[k] for k in pool}
+        # The names and figures of the facts several outlets report, and of the titles:
+        # what this story is about.
+        story_keys = {t for f in facts if len(f.sources) >= 2 for m in f.members
+                      for t in key_terms(cands[m].text)}
+        story_keys |= {t for a in originals for t in key_terms(". " + a.title)}
         chosen: list[int] = []  # shown sentences (candidate indices)
         asked: dict[int, set[int]] = {}  # sentence -> the sources asked to confirm it
         drafts: list[tuple[list[int], list[list[int]]]] = []
@@ -414,6 +440,13 @@ class ExtractiveWriter:
                 used += n_words
                 left = [m for m in left if fresh(m, chosen + picked)]
             if len(picked) < (1 if n_sections == 1 else SECTION_MIN):
+                continue
+            if n_sections > 1 and not any(len(fact_of[i].sources) >= 2 or
+                                          key_terms(cands[i].text) & story_keys
+                                          for i in picked):
+                # No outlet but one tells it and it names nothing of the story: advice
+                # or context about events of the kind ("the aftermath of such accidents
+                # can be very difficult"), not this story's facts.
                 continue
             # The section's strongest fact leads (inverted pyramid); the others follow
             # in source order, a report a newer one contradicts after it (the story
@@ -456,12 +489,30 @@ class ExtractiveWriter:
                 kept.append((picked, sentences))
         # A section is titled by one of its sentences trimmed to a headline (its lead
         # first), else its lead's main clause, else its key phrases.
+        # A section is titled by the headline, of those its sentences give (each trimmed
+        # to a headline, or its opening clause), that tells most of what the section
+        # says: the closest to the mean of its sentences.
         heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
+        options: list[list[str]] = []
         at = 0
-        for picked, sentences in kept:
-            mine = heads[at: at + len(sentences)]
+        for _picked, sentences in kept:
+            mine = [h for h in heads[at: at + len(sentences)]
+                    if h and TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
             at += len(sentences)
-            title = self._headline_title(mine, sentences, sections, summary.headline)
+            mine += [c for c in (_main_clause(x.text) for x in sentences) if c]
+            options.append(list(dict.fromkeys(mine)))
+        flat_options = [o for opts in options for o in opts]
+        option_vecs = self.embedder.encode(flat_options) if flat_options else None
+        text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}
+        at = 0
+        for (picked, sentences), opts in zip(kept, options, strict=True):
+            ranked_opts: list[str] = []
+            if opts and option_vecs is not None:
+                centre = np.mean([text_vec[x.text] for x in sentences], axis=0)
+                closeness = option_vecs[at: at + len(opts)] @ centre
+                ranked_opts = [opts[int(j)] for j in np.argsort(-closeness, kind="stable")]
+            at += len(opts)
+            title = self._headline_title(ranked_opts, sections, summary.headline)
             if title is None:
                 title = self._section_title(picked, phrases, groups_with, len(drafts),
                                             sections)
@@ -572,12 +623,11 @@ class ExtractiveWriter:
         return out
 
     @staticmethod
-    def _headline_title(heads: list[str | None], sentences: list[Sentence],
-                        earlier: list[Section], page_headline: str) -> str | None:
-        """The first of the section's sentences trimmed to a headline that neither
-        repeats half its words from an earlier title nor restates the page headline;
-        else the lead sentence's main clause (4–12 words); None when neither reads as
-        a headline."""
+    def _headline_title(options: list[str], earlier: list[Section],
+                        page_headline: str) -> str | None:
+        """The first of ``options`` (headlines from the section's sentences, best first)
+        that neither repeats half its words from an earlier title nor restates the page
+        headline; None when none does."""
         before = {w for s in earlier for w in _content_words(s.title)}
         titles = {s.title.lower() for s in earlier}
         top = _content_words(page_headline)
@@ -587,14 +637,7 @@ class ExtractiveWriter:
             return bool(mine) and len(mine & before) * 2 < len(mine) and \
                 head.lower() not in titles and len(mine & top) < 0.8 * len(mine)
 
-        for head in heads:
-            if head and len(head.split()) >= 3 and fits(head):
-                return head
-        for s in sentences[:2]:
-            head = _main_clause(s.text)
-            if head and fits(head):
-                return head
-        return None
+        return next((head for head in options if fits(head)), None)
 
     @staticmethod
     def _rank_groups(groups: list[list[int]], facts: list[Fact],
@@ -777,8 +820,11 @@ class ExtractiveWriter:
                 pass
         # The most central title that fits (whole, or cut at a natural break); a cut
         # mid-phrase ("…") only when none does.
-        fitting = [_shorten(t) for t in ranked]
-        best = next((t for t in fitting if not t.endswith("…")), fitting[0])
+        # A relative time that goes stale ("Police this morning arrested …") leaves the
+        # title when it can, and a central title without one is preferred.
+        fitting = [_shorten(strip_stale(t)) for t in ranked]
+        best = next((t for t in fitting if not t.endswith("…") and not is_stale(t)),
+                    next((t for t in fitting if not t.endswith("…")), fitting[0]))
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
         sample = originals[::step]

@@ -8,9 +8,10 @@ that contradict each other) form one ``Fact``, which knows the outlets that repo
 its earliest time and its sentences. The page shows a fact once, in one sentence, cited
 by every outlet of the fact that the verifier confirms.
 
-``repeats`` is the page's test of "the reader reads one fact twice": it is the page
-scorer's (``storyline.evaluate.pages``) with a safety margin, so no two facts a page
-shows repeat each other by that measure.
+``repeats`` is the one test of "the reader reads one fact twice": the page scorer
+(``storyline.evaluate.pages``) calls it with its thresholds (0.80 / 60 %), the writers
+with a safety margin (0.74 / 50 %), so no two facts a page shows repeat each other by
+the scorer's measure.
 """
 
 from __future__ import annotations
@@ -22,26 +23,30 @@ from datetime import datetime
 
 import numpy as np
 
-from storyline.text.lexicon import wordset
+from storyline.text.lexicon import FACT_STOP_WORDS
 
 __all__ = ["Fact", "content_words", "group_facts", "overlap", "repeats"]
 
-FACT_COSINE = 0.72  # two sentences this alike state the same fact
-FACT_OVERLAP, FACT_OVERLAP_COSINE = 0.5, 0.5  # or share this much and are this alike
+# Two sentences of a page repeat each other: the page scorer's test (0.80 and 0.60) with a
+# margin for an encoder other than the scorer's fp32 one and for the scorer's narrower
+# stop list.
+REPEAT_COSINE, REPEAT_OVERLAP = 0.77, 0.55
+# Two sentences state the same fact when they repeat each other (so one fact is one
+# sentence on a page, and two facts never repeat), and, for sharing words, are alike.
+FACT_COSINE = REPEAT_COSINE
+FACT_OVERLAP, FACT_OVERLAP_COSINE = REPEAT_OVERLAP, 0.5
 # or are this alike and share this many names and figures and this much of their words
+# ("led by Witkoff alongside Jared Kushner" / "facilitated by Witkoff alongside Jared
+# Kushner": one fact two outlets report)
 FACT_KEYS_COSINE, FACT_KEYS, FACT_KEYS_OVERLAP = 0.6, 2, 0.4
-# Two sentences of a page repeat each other (the page scorer uses 0.80 and 0.60).
-REPEAT_COSINE, REPEAT_OVERLAP = 0.74, 0.5
 
-_STOP = wordset("a an the of to in on for and or but with by at from as is are was were be "
-                  "been has have had that this these those it its he she they his her their "
-                  "we our you your i not no will would said says say")
+_WORD = re.compile(r"[a-z0-9']+")
 
 
-def content_words(sentence: str) -> set[str]:
-    """Lower-case words of 3+ letters outside a short stop list (the page scorer's)."""
-    return {w for w in re.findall(r"[a-z0-9']+", sentence.lower())
-            if w not in _STOP and len(w) > 2}
+def content_words(sentence: str, stop: frozenset[str] = FACT_STOP_WORDS) -> set[str]:
+    """Lower-case words of 3+ characters outside ``stop`` (function words and reporting
+    verbs; the page scorer passes its own fixed list)."""
+    return {w for w in _WORD.findall(sentence.lower()) if w not in stop and len(w) > 2}
 
 
 _KEY = re.compile(r"(?<=[\w,;:\"“”’)] )[A-Z][\w'’-]+|\d[\d,.]*")
@@ -58,8 +63,13 @@ def overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
 
 
-def repeats(cos: float, a: set[str], b: set[str]) -> bool:
-    return cos >= REPEAT_COSINE or overlap(a, b) >= REPEAT_OVERLAP
+def repeats(cos: float, a: set[str], b: set[str], *, cosine: float = REPEAT_COSINE,
+            share: float = REPEAT_OVERLAP) -> bool:
+    """Two sentences say one thing twice: their cosine is at least ``cosine``, or they
+    share at least ``share`` of the shorter one's content words (``a`` and ``b``). The
+    one repeat test of the writers (with a margin) and of the page scorer (its own
+    thresholds, ``storyline.evaluate.pages``)."""
+    return cos >= cosine or overlap(a, b) >= share
 
 
 @dataclass

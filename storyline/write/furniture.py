@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 from storyline.text.lexicon import wordset
 
-__all__ = ["is_furniture", "is_headline", "is_stale", "is_teaser", "is_tip_line",
-           "not_report"]
+__all__ = ["complete_part", "is_advice", "is_furniture", "is_headline", "is_stale", "is_teaser",
+           "is_tip_line", "not_report", "strip_stale"]
 
 _FURNITURE = re.compile(
     r"(?:posted in|posted by|on behalf of|click here|subscribe|sign up|newsletter|"
@@ -49,6 +49,16 @@ _STALE = re.compile(
     r"as of this writing|at this hour|a (?:few|couple of) (?:hours|minutes) ago|"
     r"moments ago|so far today)\b",
     re.IGNORECASE)
+# The page speaking to its reader ("Even if you don't know who hit you, there are ways to
+# obtain compensation"): advice or a sales pitch, not a report of the event.
+_YOU = re.compile(r"\b(?:you|your|yours|yourself|you['’](?:re|ve|ll|d))\b", re.IGNORECASE)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
+# The stale times that are adverbs, and so can leave a sentence without breaking it
+# ("Police this morning arrested a man" -> "Police arrested a man").
+_STALE_ADVERB = re.compile(
+    r"\s*,?\s*\b(?:this (?:morning|afternoon|evening)|tonight|last night|earlier today|"
+    r"later today|earlier this (?:morning|afternoon|evening)|just (?:last|this) "
+    r"(?:week|month))\b(?![’'-])(?!\s*['’]s)\s*,?", re.IGNORECASE)
 _TEASER_END = re.compile(r"(?:…|\.\.\.|\[\.\.\.\]|\[…\])\s*[\"”’)]*\s*$")
 _SMALL = wordset("a an the and or but of in on at to for by with from as is are was "
                    "be vs via over after into")
@@ -72,6 +82,55 @@ def is_teaser(sentence: str) -> bool:
 def is_stale(sentence: str) -> bool:
     """A relative time that goes stale on the page ("this morning's fire")."""
     return bool(_STALE.search(sentence))
+
+
+def is_advice(sentence: str) -> bool:
+    """The text addressing its reader outside any quotation ("Whether you work with an
+    attorney or …, there are ways to make sure you get the financial help you need"):
+    a law firm's advice, a how-to, a pitch; reports speak of others."""
+    return bool(_YOU.search(_QUOTED.sub(" ", sentence)))
+
+
+def strip_stale(text: str) -> str:
+    """``text`` without its stale adverbial times outside quotations ("Staunton Police
+    this morning arrested …" -> "Staunton Police arrested …", "Last night, the Senate
+    voted …" -> "The Senate voted …"); a possessive ("tonight's game") or a quoted one
+    stays: it cannot leave without changing the sentence."""
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+
+    def drop(m: re.Match[str]) -> str:
+        inside = any(a <= m.start() < b for a, b in quoted)
+        return m.group(0) if inside else " "
+
+    out = " ".join(_STALE_ADVERB.sub(drop, text).split())
+    out = re.sub(r"\s+([,.;:!?])", r"\1", out).lstrip(" ,")
+    return out[:1].upper() + out[1:] if out else text
+
+
+# Where a teaser's complete part ends: a clause break before the cut ("…, calling his
+# vote “disgraceful” and saying he will …", "… — but also slapped new restrictions …").
+_TEASER_BREAK = re.compile(
+    r",\s+(?=(?:\w+ing|who|which|where|while|as|after|before|but|and|saying|according|"
+    r"amid|including|despite|even|with)\b)|\s+[—–]\s+|;\s+|\s+--\s+")
+
+
+def complete_part(teaser: str, min_words: int = 8) -> str | None:
+    """The complete sentence a teaser cut off with "…" starts with: its text up to the
+    last clause break before the cut, with a full stop, when that leaves at least
+    ``min_words`` words and balanced quotes ("President Trump on Tuesday renewed his
+    attacks on the late Sen. John McCain, calling … a fan of the …" -> "President
+    Trump on Tuesday renewed his attacks on the late Sen. John McCain."); None when
+    no such part exists."""
+    body = _TEASER_END.sub("", teaser.strip()).rstrip()
+    for m in reversed(list(_TEASER_BREAK.finditer(body))):
+        head = body[: m.start()].rstrip(" ,;:—–-")
+        if len(head.split()) < min_words:
+            return None
+        if head.count("\"") % 2 or head.count("“") != head.count("”") or \
+                head.count("(") != head.count(")"):
+            continue
+        return head + ("" if head.endswith((".", "!", ".”", ".\"")) else ".")
+    return None
 
 
 def is_headline(sentence: str, titles: Iterable[str] = ()) -> bool:
@@ -103,6 +162,8 @@ def not_report(sentence: str, titles: Iterable[str] = ()) -> str | None:
         return "tip line"
     if is_teaser(sentence):
         return "teaser"
+    if is_advice(sentence):
+        return "advice"
     if is_stale(sentence):
         return "stale time"
     if is_headline(sentence, titles):

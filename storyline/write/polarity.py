@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from storyline.text.lexicon import wordset
+from storyline.text.lexicon import FACT_STOP_WORDS
 
 __all__ = ["contradicts", "negated", "reverses", "stance"]
 
@@ -58,13 +58,13 @@ _PAIRS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 ]
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n['’]t|won['’]t|cannot|without)\b|n['’]t\b",
                        re.I)
-_STOP = wordset("a an the of to in on for and or but with by at from as is are was were be "
-                  "been has have had that this these those it its he she they his her their "
-                  "we our you your i not no will would said says say also has just")
-
-
 def _content(s: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in _STOP and len(w) > 2}
+    return {w for w in re.findall(r"[a-z0-9']+", s.lower())
+            if w not in FACT_STOP_WORDS and len(w) > 2}
+
+
+def _words(s: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", s.lower().replace("’", "'")))
 
 
 def stance(sentence: str) -> list[int]:
@@ -90,7 +90,11 @@ def reverses(a: str, b: str) -> bool:
 def contradicts(a: str, b: str, *, shared: float = 0.5) -> bool:
     """``a`` and ``b`` (about the same thing) state opposite facts: a reversed verb, or
     one is negated and the other not while sharing at least ``shared`` of the shorter
-    one's content words."""
+    one's content words. A sentence that is part of the other (a lead's complete first
+    clause) states what the other states."""
+    wa, wb = _words(a), _words(b)
+    if wa and wb and (f" {wa} " in f" {wb} " or f" {wb} " in f" {wa} "):
+        return False
     if reverses(a, b):
         return True
     if negated(a) != negated(b):

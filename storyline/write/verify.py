@@ -308,10 +308,14 @@ class Verifier:
         todo = [(k, s.strip()) for k, (s, _) in enumerate(items) if s.strip() and not is_meta(s)]
         claims: dict[int, _Claim] = {}
         if todo:
-            ents = self._signals.extract([("", s) for _, s in todo])
-            svecs = self._encode([s for _, s in todo])
-            for (k, s), sig, v in zip(todo, ents, svecs, strict=True):
-                claims[k] = _Claim(s, {}, sig.entities, v)
+            # One parse and one vector per distinct sentence (a sentence checked against
+            # each of its sources alone comes once per source).
+            unique = list(dict.fromkeys(s for _, s in todo))
+            ents = self._signals.extract([("", s) for s in unique])
+            svecs = self._encode(unique)
+            made = {s: _Claim(s, {}, sig.entities, v)
+                    for s, sig, v in zip(unique, ents, svecs, strict=True)}
+            claims = {k: made[s] for k, s in todo}
         out: list[Verdict] = []
         for k, (sentence, cited) in enumerate(items):
             claim = claims.get(k)
@@ -385,8 +389,8 @@ class Verifier:
         # judging all windows at once; ``Verdict.similarity`` of a supported claim may
         # be its best sentence's rather than its best pair's.
         thr = self.similarity_threshold
-        sims = {i: self._similarity(claim, f, full=False) for i, f in facts.items()}
         valid = [c for c in cited if c in facts]
+        sims = {i: self._similarity(claim, facts[i], full=False) for i in valid}
         if valid and max(sims[c][0] for c in valid) < thr:
             sims |= {c: self._similarity(claim, facts[c], full=True) for c in valid}
         first = self._evaluate(claim, valid, facts, sims)
