@@ -48,17 +48,14 @@ def article_reps(conn: Connection, article_ids: Sequence[int]) -> list[Any]:
 
 
 def story_reps(conn: Connection, story_id: int) -> list[Any]:
-    """As :func:`article_reps` for the members of a story, in publication order."""
-    return list(conn.execute(
-        _rep_query().join(story_members, story_members.c.article_id == articles.c.id)
-        .where(story_members.c.story_id == story_id)
-        .order_by(func.coalesce(articles.c.published, articles.c.fetched_at), articles.c.id)
-    ).all())
+    """As :func:`article_reps` for the members of a story, in publication order (rows
+    also carry ``story_id``)."""
+    return stories_reps(conn, [story_id])
 
 
 def stories_reps(conn: Connection, story_ids: Sequence[int]) -> list[Any]:
-    """As :func:`story_reps` for several stories in one query: each row also carries
-    ``story_id``; rows come by story id, then in each story's publication order."""
+    """As :func:`article_reps` for the members of several stories in one query: each row
+    also carries ``story_id``; rows come by story id, then in publication order."""
     if not story_ids:
         return []
     return list(conn.execute(
