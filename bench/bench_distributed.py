@@ -24,7 +24,9 @@ this machine's cores: on a 2-core machine 4 workers contend, they do not scale.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import socket
 import statistics
 import sys
@@ -68,18 +70,33 @@ def settings_for(tmp: Path, url: str, broker: str = ""):  # type: ignore[no-unty
                               "STORYLINE_CLUSTER_MAX_WAIT": "600"})
 
 
-def run_in_process(tmp: Path, pg: PostgresServer, site: Site, models: Models) -> float:
+def run_in_process(tmp: Path, pg: PostgresServer, site: Site, models: Models
+                   ) -> tuple[float, dict[str, tuple[float, float]], int]:
+    """Seconds for ``Pipeline.run_cycle``'s work, timed stage by stage: (total, {stage:
+    (wall s, CPU s of this process)}, stories written)."""
     url = pg.new_database()
     settings = settings_for(tmp, url)
     engine = open_database(settings)
     for feed in site.feed_urls:
         add_feed(engine, feed)
-    t0 = time.perf_counter()
-    fetched, _ = Pipeline(settings, engine, models=models).run_cycle()
-    took = time.perf_counter() - t0
+    pipeline = Pipeline(settings, engine, models=models)
+    stages: dict[str, tuple[float, float]] = {}
+
+    def timed(name: str, work):  # type: ignore[no-untyped-def]
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = work()
+        stages[name] = (time.perf_counter() - w0, time.process_time() - c0)
+        return out
+
+    # run_cycle's steps, one by one: fetch (poll, extract, store), cluster (embed,
+    # cluster, storylines), then the rest of finish_pending (the page writes).
+    fetched = timed("poll + extract + store", pipeline.fetch)
+    timed("embed + cluster + storylines", pipeline.cluster)
+    done = timed("write", pipeline.finish_pending)
     assert fetched.new == len(site.rows), fetched.new
     engine.dispose()
-    return took
+    written = done.write.written if done.write is not None else 0
+    return sum(w for w, _ in stages.values()), stages, written
 
 
 def run_distributed(tmp: Path, pg: PostgresServer, redis: RedisServer, site: Site,
@@ -149,6 +166,9 @@ def main() -> None:
     ap.add_argument("--broker-only", action="store_true",
                     help="Only the broker round trip, ms per message.")
     args = ap.parse_args()
+    # SIGTERM (a timeout, a killed session) unwinds like Ctrl-C: the finally blocks stop
+    # the workers, Redis and PostgreSQL instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     pg, redis, http = PostgresServer(), RedisServer(), LocalHTTPServer().start()
@@ -164,10 +184,20 @@ def main() -> None:
         models.tagger.extract([("Warm up", "Talks resumed in Geneva on Monday.")])
         models.phrases.tag(["Talks resumed in Geneva on Monday."])  # as the workers do
         n = len(site.rows)
-        base = statistics.median(run_in_process(tmp, pg, site, models)
-                                 for _ in range(args.repeat))
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        runs_in = [run_in_process(tmp, pg, site, models) for _ in range(args.repeat)]
+        base = statistics.median(r[0] for r in runs_in)
         print(f"{n} articles, {args.repeat} run(s) each, median; machine: "
-              f"{__import__('os').cpu_count()} cores")
+              f"{os.cpu_count()} cores")
+        print("in-process, stage by stage (median wall / CPU of the process):")
+        stories = statistics.median(r[2] for r in runs_in)
+        for name in runs_in[0][1]:
+            wall = statistics.median(r[1][name][0] for r in runs_in)
+            cpu = statistics.median(r[1][name][1] for r in runs_in)
+            per, unit = (stories, "story") if name == "write" else (n, "article")
+            print(f"  {name:<30} {wall:>7.1f} s wall {cpu:>7.1f} s CPU  "
+                  f"{cpu / max(per, 1) * 1000:>7.1f} ms CPU per {unit}"
+                  + (f" ({stories:.0f} stories)" if name == "write" else ""))
         print(f"{'runner':<24} {'seconds':>8} {'articles/s':>11} {'vs in-process':>14}")
         print(f"{'in-process':<24} {base:>8.1f} {n / base:>11.2f} {1.0:>14.2f}")
         sent_per_article = []
@@ -181,7 +211,8 @@ def main() -> None:
         per_article = statistics.median(sent_per_article)
         print(f"broker: {per_message:.2f} ms per message (publish, receive, acknowledge), {per_article:.1f} messages per article -> "
               f"{per_message * per_article:.1f} ms per article")
-        print(f"bench wall time {time.perf_counter() - started:.0f} s")
+        print(f"bench wall time {time.perf_counter() - started:.0f} s; load average at end: "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         http.stop()
         redis.close()
