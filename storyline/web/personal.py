@@ -312,12 +312,24 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
 
     def build() -> tuple[View, bool]:
         """(the view, whether it is the user's own) in one trip to the threadpool, on
-        one connection, in one transaction."""
+        one connection, in one transaction; a page of the user's own is rendered after
+        the commit."""
         with reader.engine.begin() as conn:
             own = build_own(conn)
-            return (own, True) if own is not None else (anonymous_page(conn), False)
+            if own is None:
+                return anonymous_page(conn), False
+            if isinstance(own, View):
+                return own, True
+        view = render_personal(*own)
+        return (view, True) if view is not None else (anonymous_page_now(), False)
 
-    def build_own(conn: Connection) -> View | None:
+    def anonymous_page_now() -> View:
+        with reader.engine.connect() as conn:
+            return anonymous_page(conn)
+
+    def build_own(conn: Connection) -> View | tuple[Any, int, readstate.Visit, Mutes] | None:
+        """What the user sees, read (and the visit recorded) on ``conn``: a final view,
+        None for the anonymous page, or what ``render_personal`` renders."""
         st = personal_store.story_view_state(conn, user_id, story_id)
         if st is None:
             return View("missing")
@@ -329,6 +341,7 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                  and st.new_sentences == "[]")
         if plain:
             if st.unread:
+                anonymous_page(conn)  # read first: the write lock is held briefly
                 personal_store.mark_story_read(conn, user_id, story_id, datetime.now(UTC))
             elif reader.cache.version is not None:
                 if len(plain_views) >= _PLAIN_MAX:
@@ -338,17 +351,11 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
             return None  # the anonymous page, personalized
         if st.fingerprint is None and not st.mutes:
             # A first visit without mutes shows nothing personal: record it from the
-            # stored summary (no page built) and serve the anonymous page. The page is
-            # fetched first, so that the writes hold SQLite's write lock only briefly.
+            # stored summary (no page built) and serve the anonymous page, read first.
             anonymous_page(conn)
             reading.record_first_visit(conn, user_id, story_id, fp=fp,
                                        summary_json=st.summary, member_ids=st.member_ids)
             return None
-        return build_personal(conn, fp)
-
-    def build_personal(conn: Connection, fp: str) -> View | None:
-        """The user's own page: mutes applied, what is new since the last visit marked
-        (None when there is neither to show)."""
         row, _ = queries.resolve_story(conn, story_id)
         if row is None:
             return View("missing")
@@ -356,6 +363,12 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
         page, removed = muting.filter_page(story_page(conn, row), mutes)
         members = readstate.members_of(conn, [story_id])[story_id]
         visit = reading.record_visit(conn, user_id, story_id, page, fp=fp, members=members)
+        return page, removed, visit, mutes
+
+    def render_personal(page: Any, removed: int, visit: readstate.Visit, mutes: Mutes
+                        ) -> View | None:
+        """The user's own page: mutes applied, what is new since the last visit marked
+        (None when there is neither to show)."""
         if not mutes and not (visit.previous_at and (visit.new_articles
                                                       or visit.new_sentences)):
             return None  # nothing personal to show: the anonymous page, personalized
