@@ -129,6 +129,7 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
 class Session:
     user: User
     csrf: str
+    state: int  # the user's state version (``users.state_version``) at the lookup
 
 
 def new_session(engine: Engine, user: User, days: int) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
 )
 
+from storyline.storage.prepared import Prepared
 from storyline.storage.readstate import is_read
 from storyline.storage.schema import (
     UTCDateTime,
@@ -38,7 +39,7 @@ from storyline.storage.schema import (
 
 _UID: Any = bindparam("user_id")
 _SID: Any = bindparam("story_id")
-_VIEW_STATE = select(
+_VIEW_STATE = Prepared(select(
     stories.c.status, stories.c.members_hash,
     story_summaries.c.written_at,
     story_visits.c.fingerprint, story_visits.c.new_articles, story_visits.c.new_sentences,
@@ -58,7 +59,7 @@ _VIEW_STATE = select(
     stories.outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
     .outerjoin(story_visits, (story_visits.c.story_id == stories.c.id)
                & (story_visits.c.user_id == _UID))
-).where(stories.c.id == _SID)
+).where(stories.c.id == _SID))
 
 
 def story_view_state(conn: Connection, user_id: int, story_id: int) -> Any | None:
@@ -66,41 +67,40 @@ def story_view_state(conn: Connection, user_id: int, story_id: int) -> Any | Non
     (fingerprint, new_articles, new_sentences; None without one), unread (articles not
     read), mutes (how many the user has), summary (its JSON, None when none is written)
     and member_ids (the members' ids, comma-separated; None without any)."""
-    return conn.execute(_VIEW_STATE, {"user_id": user_id, "story_id": story_id}).first()
+    return _VIEW_STATE.first(conn, {"user_id": user_id, "story_id": story_id})
 
 
-# A first visit's writes, as statements built once (building one costs more than running
-# it on SQLite): the visit, and the read marks.
+# A first visit's writes, prepared (SQLAlchemy's per-execution work costs more than
+# running them on SQLite): the visit, and the read marks.
 _UID_I: Any = bindparam("uid", type_=Integer)
 _NOW: Any = bindparam("now", type_=UTCDateTime)
-_INSERT_VISIT = insert(story_visits).values(
+_INSERT_VISIT = Prepared(insert(story_visits).values(
     user_id=_UID_I, story_id=bindparam("sid", type_=Integer), visited_at=_NOW,
     fingerprint=bindparam("fingerprint"), seen_articles=bindparam("seen_articles"),
     seen_sentences=bindparam("seen_sentences"), previous_at=None, new_articles="[]",
-    new_sentences="[]")
+    new_sentences="[]"))
 _member_sel = (select(story_members.c.article_id)
                .where(story_members.c.story_id == bindparam("sid", type_=Integer)))
-_MARK_STORY_READ = insert(article_reads).from_select(
+_MARK_STORY_READ = Prepared(insert(article_reads).from_select(
     ["user_id", "article_id", "read_at"],
     select(_UID_I, articles.c.id, _NOW)
     .where(or_(articles.c.id.in_(_member_sel), articles.c.duplicate_of.in_(_member_sel)),
            ~exists().where(article_reads.c.user_id == _UID_I,
-                           article_reads.c.article_id == articles.c.id)))
+                           article_reads.c.article_id == articles.c.id))))
 
 
 def insert_first_visit(conn: Connection, user_id: int, story_id: int, now: Any, *,
                        fingerprint: str, seen_articles: str, seen_sentences: str) -> None:
     """The user's first visit of the story (nothing new since a visit before it)."""
-    conn.execute(_INSERT_VISIT, {"uid": user_id, "sid": story_id, "now": now,
-                                 "fingerprint": fingerprint, "seen_articles": seen_articles,
-                                 "seen_sentences": seen_sentences})
+    _INSERT_VISIT.run(conn, {"uid": user_id, "sid": story_id, "now": now,
+                             "fingerprint": fingerprint, "seen_articles": seen_articles,
+                             "seen_sentences": seen_sentences})
 
 
 def mark_story_read(conn: Connection, user_id: int, story_id: int, now: Any) -> int:
     """Mark every article of the story, and their syndicated copies, read (one
     statement); returns how many were unread."""
-    return conn.execute(_MARK_STORY_READ, {"uid": user_id, "sid": story_id, "now": now}
-                        ).rowcount or 0
+    return _MARK_STORY_READ.run(conn, {"uid": user_id, "sid": story_id, "now": now})
 
 
 _FOLDERS_VERSION = select(

@@ -261,6 +261,10 @@ users = Table(
     Column("password_hash", Text, nullable=False),  # argon2id, PHC string
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_changed_at", UTCDateTime, nullable=False),
+    # Goes up with every change of the user's read articles, story visits, mutes,
+    # subscriptions or folders (triggers, migration 0009_state_version): the key of
+    # the web reader's cache of the user's pages.
+    Column("state_version", Integer, nullable=False, server_default="0"),
 )
 
 # Signed-in browser sessions: only the SHA-256 of the cookie's value is stored.

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from storyline.accounts import users as accounts
 from storyline.accounts.users import User
+from storyline.storage.prepared import drop_held, held_connection
 from storyline.web.security import WriteRefused, bearer_token, check_same_origin
 
 SESSION_COOKIE = "storyline_session"
@@ -38,6 +38,9 @@ class Viewer:
     user: User | None = None
     csrf: str | None = None  # the session's CSRF token (cookie sign-ins only)
     via: str = "anonymous"  # anonymous | session | token | admin
+    #: The user's state version (``users.state_version``) read with the session: what
+    #: the signed-in page cache keys on; None when not known (API tokens).
+    state: int | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -51,26 +54,17 @@ class Viewer:
 ANONYMOUS = Viewer()
 ADMIN = Viewer(via="admin")
 
-#: SQLite only: a connection per (engine, thread) that looks sessions up on the event
-#: loop itself. An indexed read of a local file costs less than the trip to the
-#: threadpool (measured: that trip was most of a signed-in page view's extra CPU), and
-#: never waits on a writer (WAL). PostgreSQL lookups go to the threadpool.
-_LOOP_CONNS: dict[tuple[int, int], Connection] = {}
-
-
 def _loop_lookup(engine: Engine, cookie: str) -> accounts.Session | None:
-    key = (id(engine), threading.get_ident())
-    conn = _LOOP_CONNS.get(key)
-    if conn is None or conn.engine is not engine:
-        conn = _LOOP_CONNS[key] = engine.connect()
+    """SQLite only: the session looked up on the event loop itself, on a connection the
+    storage layer keeps for this thread (``storage.prepared.held_connection``). An
+    indexed read of a local file costs less than the trip to the threadpool (measured:
+    that trip was most of a signed-in page view's extra CPU), and never waits on a
+    writer (WAL). PostgreSQL lookups go to the threadpool."""
+    conn = held_connection(engine)
     try:
-        found = accounts.session_on(conn, cookie)
-        conn.rollback()  # never keep a read snapshot open
-        return found
+        return accounts.session_on(conn, cookie)
     except Exception:
-        _LOOP_CONNS.pop(key, None)
-        conn.invalidate()
-        conn.close()
+        drop_held(engine)
         raise
 
 
@@ -82,7 +76,9 @@ async def _session_viewer(engine: Engine, cookie: str) -> Viewer | None:
         session = _loop_lookup(engine, cookie)
     else:
         session = await run_in_threadpool(accounts.session_of, engine, cookie)
-    return Viewer(session.user, session.csrf, "session") if session is not None else None
+    if session is None:
+        return None
+    return Viewer(session.user, session.csrf, "session", session.state)
 
 
 def secure_request(request: Request) -> bool:

@@ -54,10 +54,17 @@ async def headlines_page(request: Request, page: int, category: str | None) -> R
             return View("missing")
         return View("ok", personal.headlines_html(r, who, top))
 
-    if who.signed_in:
-        view = await r.cache.run(build)
-    else:
+    if not who.signed_in:
         view = await r.cache.get(("view", *key), build)
+    elif who.state is not None:
+        # The user's page as of their state version (read marks, visits, mutes, folders:
+        # users.state_version, read with the session) and the content version (the
+        # cache's own): a view that changed nothing since the last is a dict lookup.
+        assert who.user is not None
+        view = await r.cache.get(("user-view", who.user.id, who.state, who.csrf, *key),
+                                 build)
+    else:
+        view = await r.cache.run(build)
     if view.kind == "missing":
         return not_found(f"category “{category}”")
     return Response(view.body, media_type=HTML_TYPE,

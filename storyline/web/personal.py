@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import escape
+from sqlalchemy import Connection
 
 from storyline import rank
 from storyline.accounts import muting, reading
@@ -35,11 +36,12 @@ from storyline.write.page import story_page, summary_fragment
 PAGE_SIZE = queries.PAGE_SIZE
 NEW_MARK_CLASS = "new-since"
 #: (user, story) pairs whose page was found "plain" (unchanged since the user's visit, all
-#: read, no mutes) in the last PLAIN_TTL seconds, with the content version then: a
-#: repeat view serves the anonymous page's cached bytes without a query.
+#: read, no mutes) in the last PLAIN_TTL seconds, with the content version and the
+#: user's state version then: a repeat view with both unchanged serves the anonymous
+#: page's cached bytes without a query.
 PLAIN_TTL = 5.0
 _PLAIN_MAX = 50_000
-def _plain(reader: Reader) -> dict[tuple[int, int], tuple[float, Any]]:
+def _plain(reader: Reader) -> dict[tuple[int, int], tuple[float, Any, int | None]]:
     return reader.plain_views
 
 
@@ -296,55 +298,77 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     key = (user_id, story_id)
     plain_views = _plain(reader)
     hit = plain_views.get(key)
-    plain_now = (hit is not None and hit[0] > time.monotonic()
-                 and hit[1] == reader.cache.version and hit[1] is not None)
+    plain_now = (hit is not None and hit[0] > time.monotonic() and who.state is not None
+                 and hit[1] == reader.cache.version and hit[1] is not None
+                 and hit[2] == who.state)
 
     afmt: Any = "html" if fmt == "html" else "json"
 
-    def anonymous_page() -> View:
-        """The anonymous page, from the cache or built now, on this worker thread (one
-        trip to the threadpool per view, not two)."""
+    def anonymous_page(conn: Connection) -> View:
+        """The anonymous page, from the cache or built now on ``conn`` (one trip to the
+        threadpool and one connection per view, not two)."""
         return reader.cache.get_sync(("view", "story", story_id, afmt),
-                                     lambda: reader.story_page(story_id, afmt))
+                                     lambda: reader.story_page(story_id, afmt, conn=conn))
 
     def build() -> tuple[View, bool]:
-        """(the view, whether it is the user's own) in one trip to the threadpool."""
-        own = build_own()
-        return (own, True) if own is not None else (anonymous_page(), False)
-
-    def build_own() -> View | None:
+        """(the view, whether it is the user's own) in one trip to the threadpool, on
+        one connection, in one transaction; a page of the user's own is rendered after
+        the commit."""
         with reader.engine.begin() as conn:
-            st = personal_store.story_view_state(conn, user_id, story_id)
-            if st is None:
-                return View("missing")
-            if st.status == "merged":
-                _, target = queries.resolve_story(conn, story_id)
-                return View("merged", target=target) if target else View("missing")
-            fp = reading.fingerprint(st.members_hash, st.written_at)
-            plain = (st.fingerprint == fp and not st.mutes and st.new_articles == "[]"
-                     and st.new_sentences == "[]")
-            if plain:
-                if st.unread:
-                    personal_store.mark_story_read(conn, user_id, story_id, datetime.now(UTC))
-                elif reader.cache.version is not None:
-                    if len(plain_views) >= _PLAIN_MAX:
-                        plain_views.clear()
-                    plain_views[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version)
-                return None  # the anonymous page, personalized
-            if st.fingerprint is None and not st.mutes:
-                # A first visit without mutes shows nothing personal: record it from the
-                # stored summary (no page built) and serve the anonymous page.
-                reading.record_first_visit(conn, user_id, story_id, fp=fp,
-                                           summary_json=st.summary, member_ids=st.member_ids)
-                return None
-            row, _ = queries.resolve_story(conn, story_id)
-            if row is None:
-                return View("missing")
-            mutes = muting.load(conn, user_id)
-            page, removed = muting.filter_page(story_page(conn, row), mutes)
-            members = readstate.members_of(conn, [story_id])[story_id]
-            visit = reading.record_visit(conn, user_id, story_id, page, fp=fp,
-                                         members=members)
+            own = build_own(conn)
+            if own is None:
+                return anonymous_page(conn), False
+            if isinstance(own, View):
+                return own, True
+        view = render_personal(*own)
+        return (view, True) if view is not None else (anonymous_page_now(), False)
+
+    def anonymous_page_now() -> View:
+        with reader.engine.connect() as conn:
+            return anonymous_page(conn)
+
+    def build_own(conn: Connection) -> View | tuple[Any, int, readstate.Visit, Mutes] | None:
+        """What the user sees, read (and the visit recorded) on ``conn``: a final view,
+        None for the anonymous page, or what ``render_personal`` renders."""
+        st = personal_store.story_view_state(conn, user_id, story_id)
+        if st is None:
+            return View("missing")
+        if st.status == "merged":
+            _, target = queries.resolve_story(conn, story_id)
+            return View("merged", target=target) if target else View("missing")
+        fp = reading.fingerprint(st.members_hash, st.written_at)
+        plain = (st.fingerprint == fp and not st.mutes and st.new_articles == "[]"
+                 and st.new_sentences == "[]")
+        if plain:
+            if st.unread:
+                anonymous_page(conn)  # read first: the write lock is held briefly
+                personal_store.mark_story_read(conn, user_id, story_id, datetime.now(UTC))
+            elif reader.cache.version is not None:
+                if len(plain_views) >= _PLAIN_MAX:
+                    plain_views.clear()
+                plain_views[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version,
+                                    who.state)
+            return None  # the anonymous page, personalized
+        if st.fingerprint is None and not st.mutes:
+            # A first visit without mutes shows nothing personal: record it from the
+            # stored summary (no page built) and serve the anonymous page, read first.
+            anonymous_page(conn)
+            reading.record_first_visit(conn, user_id, story_id, fp=fp,
+                                       summary_json=st.summary, member_ids=st.member_ids)
+            return None
+        row, _ = queries.resolve_story(conn, story_id)
+        if row is None:
+            return View("missing")
+        mutes = muting.load(conn, user_id)
+        page, removed = muting.filter_page(story_page(conn, row), mutes)
+        members = readstate.members_of(conn, [story_id])[story_id]
+        visit = reading.record_visit(conn, user_id, story_id, page, fp=fp, members=members)
+        return page, removed, visit, mutes
+
+    def render_personal(page: Any, removed: int, visit: readstate.Visit, mutes: Mutes
+                        ) -> View | None:
+        """The user's own page: mutes applied, what is new since the last visit marked
+        (None when there is neither to show)."""
         if not mutes and not (visit.previous_at and (visit.new_articles
                                                       or visit.new_sentences)):
             return None  # nothing personal to show: the anonymous page, personalized

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storyline import rank
 from storyline.settings import Settings
@@ -54,9 +54,10 @@ class Reader:
         self.settings = settings
         self.engine = engine
         self.cache = PageCache(engine, ttl=cache_ttl, max_entries=cache_entries)
-        # (user, story) -> (until, content version): signed-in views found "plain"
-        # (storyline.web.personal), per reader since ids repeat across databases.
-        self.plain_views: dict[tuple[int, int], tuple[float, Any]] = {}
+        # (user, story) -> (until, content version, user's state version): signed-in
+        # views found "plain" (storyline.web.personal), per reader since ids repeat
+        # across databases.
+        self.plain_views: dict[tuple[int, int], tuple[float, Any, int | None]] = {}
 
     # --- data (sync: called on a worker thread, cached) ------------------------------
 
@@ -75,20 +76,23 @@ class Reader:
 
         return self.cache.get_sync(("top", page), build)
 
-    def story_page(self, story_id: int, fmt: Format, *, use_stored: bool = True) -> View:
+    def story_page(self, story_id: int, fmt: Format, *, use_stored: bool = True,
+                   conn: Connection | None = None) -> View:
         """A story page in ``fmt`` (html or json), built now: from its stored rendering
-        when there is a current one (``use_stored``), else from the summary."""
-        with self.engine.connect() as conn:
-            body = stored.stored_page(conn, story_id, fmt) if use_stored else None
-            if body is not None:
-                return View("ok", body)
-            row, target = queries.resolve_story(conn, story_id)
-            if target is not None:
-                return View("merged", target=target)
-            if row is None:
-                return View("missing")
-            page = story_page(conn, row)
-        return View("ok", stored.page_on_request(page, fmt))
+        when there is a current one (``use_stored``), else from the summary. On ``conn``
+        when given (a connection the caller holds), else on one of its own."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.story_page(story_id, fmt, use_stored=use_stored, conn=own)
+        body = stored.stored_page(conn, story_id, fmt) if use_stored else None
+        if body is not None:
+            return View("ok", body)
+        row, target = queries.resolve_story(conn, story_id)
+        if target is not None:
+            return View("merged", target=target)
+        if row is None:
+            return View("missing")
+        return View("ok", stored.page_on_request(story_page(conn, row), fmt))
 
     def storyline(self, storyline_id: int) -> Lookup:
         def build() -> Lookup:
