@@ -266,3 +266,21 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
     assert not c & d  # "Steve Witkoff" is a name, not a claim
     assert same_claim(CLAIM_COSINE, a, b) and not same_claim(CLAIM_COSINE - 0.01, a, b)
     assert not same_claim(0.9, c, d)
+
+
+def test_a_headline_that_shares_words_beats_a_bare_phrase() -> None:
+    from storyline.write.extractive import ExtractiveWriter as W
+    from storyline.write.schema import Section
+
+    earlier = [Section("Firefighters Were Called to Wasilla Bible Church", [])]
+    headline = "Fire damages Palin's church in Wasilla"
+    # the fitting option first; else one that shares words with an earlier title
+    assert W._headline_title(["Church Fire Called Arson", "Kroon Says Fire Was Set at Entrance"],
+                             earlier, headline) == "Kroon Says Fire Was Set at Entrance"
+    assert W._headline_title(["Firefighters Fought Church Fire"], earlier,
+                             headline) == "Firefighters Fought Church Fire"
+    # never an earlier title again, never a restated page headline, never one whose
+    # words all stand in earlier titles
+    assert W._headline_title(["Firefighters Were Called to Wasilla Bible Church",
+                              "Fire Damages Palin's Church in Wasilla",
+                              "Firefighters Called to Church"], earlier, headline) is None

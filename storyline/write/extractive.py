@@ -549,12 +549,14 @@ class ExtractiveWriter:
         heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
         options: list[list[str]] = []
         at = 0
+        short: list[list[str]] = []  # 3-word headlines ("Russia Shows Willingness")
         for _picked, sentences in kept:
-            mine = [h for h in heads[at: at + len(sentences)]
-                    if h and TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
+            mine_heads = [h for h in heads[at: at + len(sentences)] if h]
             at += len(sentences)
+            mine = [h for h in mine_heads if TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
             mine += [c for c in (_main_clause(x.text) for x in sentences) if c]
             options.append(list(dict.fromkeys(mine)))
+            short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
         flat_options = [o for opts in options for o in opts]
         option_vecs = self.embedder.encode(flat_options) if flat_options else None
         text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}
@@ -567,6 +569,8 @@ class ExtractiveWriter:
                 ranked_opts = [opts[int(j)] for j in np.argsort(-closeness, kind="stable")]
             at += len(opts)
             title = self._headline_title(ranked_opts, sections, summary.headline)
+            if title is None:  # a short headline still says more than a bare phrase
+                title = self._headline_title(short[len(sections)], sections, summary.headline)
             if title is None:
                 title = self._section_title(picked, phrases, groups_with, len(drafts),
                                             sections)
@@ -681,7 +685,8 @@ class ExtractiveWriter:
                         page_headline: str) -> str | None:
         """The first of ``options`` (headlines from the section's sentences, best first)
         that neither repeats half its words from an earlier title nor restates the page
-        headline; None when none does."""
+        headline; else the first that is no earlier title, does not restate the page
+        headline and has a word no earlier title has; None when none is."""
         before = {w for s in earlier for w in _content_words(s.title)}
         titles = {s.title.lower() for s in earlier}
         top = _content_words(page_headline)
@@ -691,7 +696,15 @@ class ExtractiveWriter:
             return bool(mine) and len(mine & before) * 2 < len(mine) and \
                 head.lower() not in titles and len(mine & top) < 0.8 * len(mine)
 
-        return next((head for head in options if fits(head)), None)
+        def allowed(head: str) -> bool:  # a headline that shares words with one before
+            mine = _content_words(head)
+            return bool(mine) and head.lower() not in titles and \
+                len(mine & top) < 0.8 * len(mine) and not mine <= before
+
+        # A headline that shares words with an earlier title still says more than the
+        # one or two key phrases a section gets without one.
+        return next((head for head in options if fits(head)),
+                    next((head for head in options if allowed(head)), None))
 
     @staticmethod
     def _rank_groups(groups: list[list[int]], facts: list[Fact],
