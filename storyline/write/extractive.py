@@ -190,8 +190,9 @@ def _reported(sentence: str) -> str:
 
 def _without_connective(sentence: str) -> str:
     """The sentence without a leading connective ("Meanwhile, Umerov said …" ->
-    "Umerov said …", "Moscow, in turn, alleged …" -> "Moscow alleged …"); a sentence that then opens with a pronoun still leans on the one
-    before it (and ``_usable`` refuses it)."""
+    "Umerov said …", "Moscow, in turn, alleged …" -> "Moscow alleged …"); a sentence
+    that then opens with a pronoun still leans on the one before it (and ``_usable``
+    refuses it)."""
     sentence = _ASIDE.sub(r"\1", sentence, count=1)
     m = _CONNECTIVE.match(sentence)
     if m is None:
@@ -561,7 +562,7 @@ class ExtractiveWriter:
         option_vecs = self.embedder.encode(flat_options) if flat_options else None
         text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}
         at = 0
-        for (picked, sentences), opts in zip(kept, options, strict=True):
+        for (picked, sentences), opts, few in zip(kept, options, short, strict=True):
             ranked_opts: list[str] = []
             if opts and option_vecs is not None:
                 centre = np.mean([text_vec[x.text] for x in sentences], axis=0)
@@ -570,7 +571,7 @@ class ExtractiveWriter:
             at += len(opts)
             title = self._headline_title(ranked_opts, sections, summary.headline)
             if title is None:  # a short headline still says more than a bare phrase
-                title = self._headline_title(short[len(sections)], sections, summary.headline)
+                title = self._headline_title(few, sections, summary.headline)
             if title is None:
                 title = self._section_title(picked, phrases, groups_with, len(drafts),
                                             sections)
