@@ -227,3 +227,60 @@ def test_one_repeat_test_with_thresholds() -> None:
     # the scorer keeps its own fixed stop list: "after" is a content word there only
     assert "after" in pages.content_words("He left after the vote in parliament.")
     assert "after" not in content_words("He left after the vote in parliament.")
+
+
+def test_connectives_leave_and_one_claim_is_told_once() -> None:
+    from storyline.write.extractive import _main_clause, _reported, _usable
+    from storyline.write.factgroups import CLAIM_COSINE, claim_phrases, same_claim
+
+    # a connective that points at the sentence before leaves; a pronoun still dangles
+    assert _reported("Meanwhile, Ukrainian chief negotiator Rustem Umerov said discussions "
+                     "centered on practical issues.") == (
+        "Ukrainian chief negotiator Rustem Umerov said discussions centered on practical "
+        "issues.")
+    assert _reported("Prior to that, Russian forces launched a large-scale aerial assault "
+                     "on Ukraine.") == "Russian forces launched a large-scale aerial assault on Ukraine."
+    assert _reported("Moscow, in turn, alleged that Ukraine launched more than 150 drones "
+                     "at Crimea.") == "Moscow alleged that Ukraine launched more than 150 drones at Crimea."
+    assert not _usable(_reported("However, he said the talks would continue on Thursday "
+                                 "in Geneva."))
+    assert _reported("Still, the ceasefire held through the night in the east.") == \
+        "Still, the ceasefire held through the night in the east."  # "still" is no connective here
+    # the opening clause as a title: after an introductory phrase, never a concession,
+    # never cut before what a verb of describing says
+    assert _main_clause("Despite renewed diplomatic efforts, Russia has shown limited "
+                        "willingness to abandon its territorial demands, including calls.") == \
+        "Russia Has Shown Limited Willingness to Abandon Its Territorial Demands"
+    assert _main_clause("Although the comments suggest progress, deep divisions remain over "
+                        "territory.") is None
+    assert _main_clause("Russian media sources described the talks as lasting six hours "
+                        "and being highly tense.") is None
+    # one claim in the same words, however the rest is worded; names are not a claim
+    a = claim_phrases("Ukraine has continued to pressure Washington for strong security "
+                      "guarantees against future Russian aggression.")
+    b = claim_phrases("Ukraine has also insisted that strong security guarantees from "
+                      "Western allies must be in place before any settlement.")
+    c = claim_phrases("Steve Witkoff stated that both sides agreed to brief their leaders.")
+    d = claim_phrases("Steve Witkoff said the negotiations had produced real progress.")
+    assert "security guarantees" in a & b and "strong security" in a & b
+    assert not c & d  # "Steve Witkoff" is a name, not a claim
+    assert same_claim(CLAIM_COSINE, a, b) and not same_claim(CLAIM_COSINE - 0.01, a, b)
+    assert not same_claim(0.9, c, d)
+
+
+def test_a_headline_that_shares_words_beats_a_bare_phrase() -> None:
+    from storyline.write.extractive import ExtractiveWriter as W
+    from storyline.write.schema import Section
+
+    earlier = [Section("Firefighters Were Called to Wasilla Bible Church", [])]
+    headline = "Fire damages Palin's church in Wasilla"
+    # the fitting option first; else one that shares words with an earlier title
+    assert W._headline_title(["Church Fire Called Arson", "Kroon Says Fire Was Set at Entrance"],
+                             earlier, headline) == "Kroon Says Fire Was Set at Entrance"
+    assert W._headline_title(["Firefighters Fought Church Fire"], earlier,
+                             headline) == "Firefighters Fought Church Fire"
+    # never an earlier title again, never a restated page headline, never one whose
+    # words all stand in earlier titles
+    assert W._headline_title(["Firefighters Were Called to Wasilla Bible Church",
+                              "Fire Damages Palin's Church in Wasilla",
+                              "Firefighters Called to Church"], earlier, headline) is None

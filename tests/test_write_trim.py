@@ -37,6 +37,20 @@ HEADLINES = [
     ("Russia did not confirm the meeting.", "Russia Did Not Confirm Meeting"),
     ("The 2020 Democratic presidential candidates may have faced a setback after the report.",
      "2020 Democratic Presidential Candidates May Have Faced Setback"),
+    # "describe X as Y": the "as" phrase is the news and stays
+    ("Russian media sources described the talks as lasting approximately six hours and being "
+     "highly tense.", "Russian Media Sources Describe Talks as Lasting Six Hours and Tense"),
+    # "accuse X of doing Y": the charge stays
+    ("Ukraine accused Russia of undermining diplomacy by launching dozens of missiles and "
+     "hundreds of drones in overnight attacks.", "Ukraine Accuses Russia of Undermining Diplomacy"),
+    # "said discussions centered on …": what was said stays with the speaker
+    ("Ukrainian chief negotiator Rustem Umerov said discussions centered on practical issues "
+     "and mechanisms for possible conflict resolution.",
+     "Rustem Umerov Says Discussions Centered on Practical Issues"),
+    # up to 12 words, the length of a headline of a section
+    ("Ukrainian President Volodymyr Zelensky stressed that Russia’s ongoing military actions "
+     "must not be overlooked during negotiations.",
+     "Zelensky Stresses Russia’s Ongoing Military Actions Must Not Be Overlooked"),
 ]
 
 NONE = [
@@ -47,6 +61,11 @@ NONE = [
     "Obama says for the first time.",
     "Obama's action puts the Bush regulation on hold.",
     "Turkmenistan's elections have 2.5 million eligible voters.",
+    # a subordinate clause is no headline: it concedes what the sentence goes on to deny
+    "Although Witkoff’s comments suggest progress, deep divisions remain.",
+    # an accusation without its charge, a description without what it is described as
+    "Ukraine accused Russia on Tuesday.",
+    "Officials described the meeting.",
 ]
 
 

@@ -17,6 +17,7 @@ import bisect
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +30,15 @@ from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
 from storyline.text.lexicon import wordset
 from storyline.text.sentences import split_sentences
-from storyline.write.factgroups import Fact, content_words, group_facts, key_terms, repeats
+from storyline.write.factgroups import (
+    Fact,
+    claim_phrases,
+    content_words,
+    group_facts,
+    key_terms,
+    repeats,
+    same_claim,
+)
 from storyline.write.facts import external_links, find_conflicts
 from storyline.write.furniture import (
     complete_part,
@@ -99,6 +108,18 @@ _DANGLING = re.compile(
     r"those|his|her|their|its|there|here|such|both|the two|the latter|the former)\b",
     re.IGNORECASE,
 )
+# A connective that ties a sentence to the one before it in its article ("Meanwhile,
+# Ukrainian chief negotiator Rustem Umerov said …", "Prior to that, Russian forces
+# launched …"): on a page of facts from several reports it points at nothing, and the
+# sentence after it stands alone.
+_CONNECTIVE = re.compile(
+    r"^(?:meanwhile|however|also|additionally|moreover|furthermore|in addition|separately|"
+    r"nevertheless|nonetheless|notably|indeed|in turn|at the same time|by contrast|"
+    r"in contrast|conversely|likewise|similarly|prior to that|before that|after that|"
+    r"for (?:his|her|its|their) part),\s+(?=[\w\"“‘'])", re.IGNORECASE)
+# The same connectives set off after the subject ("Moscow, in turn, alleged …").
+_ASIDE = re.compile(r"^([A-Z][\w'’.-]{1,30}),\s+(?:in turn|however|meanwhile|too|also|"
+                    r"for (?:his|her|its|their) part)\s*,(?=\s)", re.IGNORECASE)
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
 NAME_BONUS = 0.08  # per name (at most two) a section's later sentence adds to the summary
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
@@ -158,12 +179,26 @@ def _reported(sentence: str) -> str:
     """What of a source sentence can stand on a page: a teaser cut off with "…" its
     complete part ("…, calling his vote “disgraceful” and saying he will …" up to the
     comma), a stale relative time ("Last night, …") left out; the rest stays as it is
-    (and is refused as a teaser or a stale time when nothing is left)."""
+    (and is refused as a teaser or a stale time when nothing is left), a leading
+    connective dropped."""
     if is_teaser(sentence):
         sentence = complete_part(sentence, MIN_SENTENCE_WORDS) or sentence
     if is_stale(sentence):
         sentence = strip_stale(sentence)
-    return sentence
+    return _without_connective(sentence)
+
+
+def _without_connective(sentence: str) -> str:
+    """The sentence without a leading connective ("Meanwhile, Umerov said …" ->
+    "Umerov said …", "Moscow, in turn, alleged …" -> "Moscow alleged …"); a sentence
+    that then opens with a pronoun still leans on the one before it (and ``_usable``
+    refuses it)."""
+    sentence = _ASIDE.sub(r"\1", sentence, count=1)
+    m = _CONNECTIVE.match(sentence)
+    if m is None:
+        return sentence
+    rest = sentence[m.end():]
+    return rest[:1].upper() + rest[1:]
 
 
 def _usable(sentence: str) -> bool:
@@ -188,6 +223,15 @@ def _completeness(sentence: str) -> float:
     return 0.01 * min(names, 4) + (0.02 if 15 <= n <= 35 else 0.0)
 
 
+# An introductory phrase or subordinate clause before a sentence's main clause:
+# "Despite renewed diplomatic efforts, ", "Although X suggests Y, ", "In recent remarks, ".
+_INTRO = re.compile(r"^(?:despite|although|though|while|after|before|as|when|since|because|"
+                    r"if|unless|in|on|at|for|with|amid|following|during|ahead of|"
+                    r"according to)\b[^,;:—–]{0,80},\s+", re.IGNORECASE)
+# Verbs whose "as" phrase is what they say ("described the talks as tense").
+_AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|label|brand|"
+                            r"see|saw|seen|consider|treat|identif|dismiss|hail|denounc)\w*\b",
+                            re.IGNORECASE)
 # Where a lead sentence's main clause ends: a clause break, a reporting tail.
 _CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
                          r"because|as|when|according|amid|but|although|though|since)\s)")
@@ -198,6 +242,11 @@ def _main_clause(sentence: str) -> str | None:
     Pulled Out of Negotiations"), 4–12 words, when it has a lower-case word (a verb
     or relation, not a bare name) and ends on a content word."""
     text = sentence.strip().strip("\"“”'‘’")
+    intro = _INTRO.match(text)
+    if intro:  # "Despite renewed efforts, Russia has shown …": the main clause follows
+        text = text[intro.end():]
+        if not text[:1].isupper():
+            return None
     m = _CLAUSE_END.search(text)
     clause = text[: m.start()] if m and m.start() > 0 else text
     words = clause.rstrip(".!…\"”’ ").split()
@@ -213,6 +262,8 @@ def _main_clause(sentence: str) -> str | None:
         return None
     if m and m.start() > 0 and re.search(r"\b(?:that|whether|if)\b", clause, re.IGNORECASE):
         return None  # cut inside a reported clause, before its verb ("insisted that X")
+    if m and m.group(0).strip() == "as" and _AS_COMPLEMENT.search(clause):
+        return None  # "described the talks [as tense]": the complement is the news
     return _title_case(" ".join(words))
 
 
@@ -395,6 +446,11 @@ class ExtractiveWriter:
             n_sections = 1
         budget = max(MIN_BUDGET, int(BUDGET_SHARE * material))
         words = [content_words(c.text) for c in cands]
+        claims = [claim_phrases(c.text) for c in cands]
+
+        def says_again(i: int, j: int) -> bool:  # candidate i tells what j tells
+            cos = float(vecs[i] @ vecs[j])
+            return repeats(cos, words[i], words[j]) or same_claim(cos, claims[i], claims[j])
         names = {i: set(_NAME.findall(cands[i].text)) for i in range(len(cands))}
 
         fact_of = {facts[k].rep: facts[k] for k in pool}
@@ -418,8 +474,7 @@ class ExtractiveWriter:
 
             def fresh(k: int, shown: list[int]) -> bool:  # no fact on the page says it
                 i = facts[k].rep  # again
-                return not any(repeats(float(vecs[i] @ vecs[j]), words[i], words[j])
-                               for j in shown)
+                return not any(says_again(i, j) for j in shown)
 
             left = [k for k in group if fresh(k, chosen)]
             # A section never leads with background or a superseded report.
@@ -458,7 +513,7 @@ class ExtractiveWriter:
             drafts.append((picked, cites))
             chosen.extend(picked)
 
-        self._place_strong_facts(facts, drafts, chosen, asked, cands, vecs, words)
+        self._place_strong_facts(facts, drafts, chosen, asked, cands, vecs, says_again)
         verify_sources = [Source(i + 1, a.text, a.published) for i, a in enumerate(originals)]
         flat = [(cands[i].text, c) for picked, cites in drafts for i, c in
                 zip(picked, cites, strict=True)]
@@ -495,17 +550,19 @@ class ExtractiveWriter:
         heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
         options: list[list[str]] = []
         at = 0
+        short: list[list[str]] = []  # 3-word headlines ("Russia Shows Willingness")
         for _picked, sentences in kept:
-            mine = [h for h in heads[at: at + len(sentences)]
-                    if h and TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
+            mine_heads = [h for h in heads[at: at + len(sentences)] if h]
             at += len(sentences)
+            mine = [h for h in mine_heads if TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
             mine += [c for c in (_main_clause(x.text) for x in sentences) if c]
             options.append(list(dict.fromkeys(mine)))
+            short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
         flat_options = [o for opts in options for o in opts]
         option_vecs = self.embedder.encode(flat_options) if flat_options else None
         text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}
         at = 0
-        for (picked, sentences), opts in zip(kept, options, strict=True):
+        for (picked, sentences), opts, few in zip(kept, options, short, strict=True):
             ranked_opts: list[str] = []
             if opts and option_vecs is not None:
                 centre = np.mean([text_vec[x.text] for x in sentences], axis=0)
@@ -513,6 +570,8 @@ class ExtractiveWriter:
                 ranked_opts = [opts[int(j)] for j in np.argsort(-closeness, kind="stable")]
             at += len(opts)
             title = self._headline_title(ranked_opts, sections, summary.headline)
+            if title is None:  # a short headline still says more than a bare phrase
+                title = self._headline_title(few, sections, summary.headline)
             if title is None:
                 title = self._section_title(picked, phrases, groups_with, len(drafts),
                                             sections)
@@ -521,7 +580,7 @@ class ExtractiveWriter:
 
     def _place_strong_facts(self, facts: list[Fact], drafts: list[tuple[list[int], list[list[int]]]],
                             chosen: list[int], asked: dict[int, set[int]], cands: list[_Cand],
-                            vecs: np.ndarray, words: list[set[str]]) -> None:
+                            vecs: np.ndarray, says_again: Callable[[int, int], bool]) -> None:
         """A fact several outlets report and stronger than some section's lead is never
         left out because no sub-topic took it (a fact alone in its group): it joins the
         first section with room (the story's main angle: who takes part, where), after
@@ -536,7 +595,7 @@ class ExtractiveWriter:
                 break
             i = f.rep
             if i in chosen or len(f.sources) < 2 or f.background or f.superseded or any(
-                    repeats(float(vecs[i] @ vecs[j]), words[i], words[j]) for j in chosen):
+                    says_again(i, j) for j in chosen):
                 continue
             room = [d for d in drafts if len(d[0]) < SECTION_MAX]
             if not room:
@@ -627,7 +686,8 @@ class ExtractiveWriter:
                         page_headline: str) -> str | None:
         """The first of ``options`` (headlines from the section's sentences, best first)
         that neither repeats half its words from an earlier title nor restates the page
-        headline; None when none does."""
+        headline; else the first that is no earlier title, does not restate the page
+        headline and has a word no earlier title has; None when none is."""
         before = {w for s in earlier for w in _content_words(s.title)}
         titles = {s.title.lower() for s in earlier}
         top = _content_words(page_headline)
@@ -637,7 +697,15 @@ class ExtractiveWriter:
             return bool(mine) and len(mine & before) * 2 < len(mine) and \
                 head.lower() not in titles and len(mine & top) < 0.8 * len(mine)
 
-        return next((head for head in options if fits(head)), None)
+        def allowed(head: str) -> bool:  # a headline that shares words with one before
+            mine = _content_words(head)
+            return bool(mine) and head.lower() not in titles and \
+                len(mine & top) < 0.8 * len(mine) and not mine <= before
+
+        # A headline that shares words with an earlier title still says more than the
+        # one or two key phrases a section gets without one.
+        return next((head for head in options if fits(head)),
+                    next((head for head in options if allowed(head)), None))
 
     @staticmethod
     def _rank_groups(groups: list[list[int]], facts: list[Fact],

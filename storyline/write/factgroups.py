@@ -25,7 +25,8 @@ import numpy as np
 
 from storyline.text.lexicon import FACT_STOP_WORDS
 
-__all__ = ["Fact", "content_words", "group_facts", "overlap", "repeats"]
+__all__ = ["Fact", "claim_phrases", "content_words", "group_facts", "overlap", "repeats",
+           "same_claim"]
 
 # Two sentences of a page repeat each other: the page scorer's test (0.80 and 0.60) with a
 # margin for an encoder other than the scorer's fp32 one and for the scorer's narrower
@@ -41,6 +42,12 @@ FACT_OVERLAP, FACT_OVERLAP_COSINE = REPEAT_OVERLAP, 0.5
 FACT_KEYS_COSINE, FACT_KEYS, FACT_KEYS_OVERLAP = 0.6, 2, 0.4
 
 _WORD = re.compile(r"[a-z0-9']+")
+# Two sentences about the same thing (cosine >= CLAIM_COSINE, what makes a source worth
+# asking to confirm a sentence) that name it in the same words ("strong security
+# guarantees", "meaningful progress") make one claim twice, however differently the rest
+# is worded.
+CLAIM_COSINE = 0.6
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")
 
 
 def content_words(sentence: str, stop: frozenset[str] = FACT_STOP_WORDS) -> set[str]:
@@ -70,6 +77,34 @@ def repeats(cos: float, a: set[str], b: set[str], *, cosine: float = REPEAT_COSI
     one repeat test of the writers (with a margin) and of the page scorer (its own
     thresholds, ``storyline.evaluate.pages``)."""
     return cos >= cosine or overlap(a, b) >= share
+
+
+def claim_phrases(sentence: str, stop: frozenset[str] = FACT_STOP_WORDS) -> set[str]:
+    """The pairs of content words that follow each other in ``sentence`` (function words
+    between them skipped): "strong security guarantees" gives "strong security" and
+    "security guarantees". Names are left out (two claims about Witkoff share his name,
+    not a claim), and so are figures."""
+    out: set[str] = set()
+    prev: str | None = None
+    for m in _TOKEN.finditer(sentence):
+        tok = m.group(0)
+        low = tok.lower().replace("’", "'")
+        if low in stop or len(low) < 3:
+            continue
+        if not tok[:1].islower():  # a name, a figure or a sentence's first word
+            prev = None
+            continue
+        if prev is not None:
+            out.add(f"{prev} {low}")
+        prev = low
+    return out
+
+
+def same_claim(cos: float, a: set[str], b: set[str]) -> bool:
+    """Two sentences make one claim: about the same thing (``cos`` >= CLAIM_COSINE) in
+    the same words (a shared pair of ``claim_phrases``, ``a`` and ``b``). The writers'
+    test on top of ``repeats``; the page scorer keeps its own definition."""
+    return cos >= CLAIM_COSINE and bool(a & b)
 
 
 @dataclass

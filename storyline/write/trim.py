@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = ["MAX_HEADLINE_WORDS", "title_case", "trim"]
 
-MAX_HEADLINE_WORDS = 9
+MAX_HEADLINE_WORDS = 12  # a section title is a headline of 4-12 words
 MIN_HEADLINE_WORDS = 3
 
 _REPORTING = {"say", "announce", "state", "report", "add", "note", "claim",
@@ -49,7 +49,19 @@ _VAGUE = {"turn", "time", "times", "step", "steps", "way", "ways", "thing", "thi
 # Verbs whose object needs a complement a headline would drop ("puts X on hold",
 # "leaves three dead", "calls X Y").
 _NEEDS_COMPLEMENT = {"put", "place", "leave", "make", "keep", "set", "call", "name",
-                     "render", "find", "get", "tell", "give", "let", "consider", "deem"}
+                     "render", "find", "get", "tell", "give", "let", "consider", "deem",
+                     "describe", "regard", "view", "characterize", "characterise", "label",
+                     "brand", "portray"}
+# Verbs whose object takes an "of" + gerund charge: "Ukraine Accuses Russia of
+# Undermining Diplomacy" (without it the headline says only "Ukraine Accuses Russia").
+_OF_CHARGE = {"accuse", "suspect", "convict", "acquit", "warn", "clear", "rob", "deprive",
+              "inform", "notify", "remind", "assure", "persuade", "convince"}
+# Verbs whose object takes an "as" phrase, the news of the sentence ("described the talks
+# as tense").
+_AS_VERBS = {"describe", "regard", "view", "characterize", "characterise", "label", "brand",
+             "portray", "hail", "denounce", "dismiss"}
+# Reporting verbs whose bare object is no claim ("Umerov Said Discussions …").
+_SAY = {"say", "state", "add", "note", "write", "tell"}
 _MODALS = {"could", "might", "may", "would", "should", "must", "can", "cannot", "ca"}
 _IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 
@@ -137,6 +149,46 @@ def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
     return words
 
 
+def _as_phrase(verb: Any, obj: Any) -> list[Any] | None:
+    """The "as" phrase after ``obj`` that says what it is called: "as tense", "as a
+    breakthrough", "as lasting six hours"."""
+    for c in verb.rights:
+        if c.dep_ == "prep" and c.lower_ == "as" and c.i > obj.i:
+            for w in c.children:
+                if w.dep_ == "pobj":
+                    inner = _noun_phrase(w)
+                    return None if inner is None else [c] + inner
+                if w.dep_ == "pcomp" and w.pos_ in ("VERB", "ADJ"):
+                    wobj = next((x for x in w.rights if x.dep_ in ("dobj", "acomp")), None)
+                    inner = ([wobj] if wobj is not None and wobj.pos_ == "ADJ" else
+                             _noun_phrase(wobj) if wobj is not None else [])
+                    if inner is None:
+                        return None
+                    also = next((x for x in w.rights if x.dep_ == "conj"), None)
+                    state = next((x for x in also.rights if x.dep_ == "acomp"
+                                  and x.pos_ == "ADJ"), None) if also is not None else None
+                    # "as lasting six hours and being highly tense" -> "… and Tense"
+                    cc = next((x for x in w.rights if x.dep_ == "cc"), None)
+                    return [c, w] + inner + ([cc, state] if state is not None and cc is not None
+                                             else [])
+            return None
+    return None
+
+
+def _of_gerund(verb: Any, obj: Any) -> list[Any] | None:
+    """The "of" + gerund (+ its object) after ``obj``: "of undermining diplomacy"."""
+    for c in verb.rights:
+        if c.dep_ == "prep" and c.lower_ == "of" and c.i > obj.i:
+            gerund = next((w for w in c.children if w.dep_ == "pcomp" and w.tag_ == "VBG"),
+                          None)
+            if gerund is None:
+                return None
+            gobj = next((w for w in gerund.rights if w.dep_ == "dobj"), None)
+            inner = _noun_phrase(gobj) if gobj is not None else []
+            return None if inner is None else [c, gerund] + inner
+    return None
+
+
 def _place(verb: Any) -> list[Any] | None:
     """The first prepositional phrase of the verb that is not a time ("in Geneva")."""
     for c in verb.rights:
@@ -182,11 +234,28 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
     rest: list[Any] | None = None
     if obj is not None:
         rest = _noun_phrase(obj) if obj.pos_ != "ADJ" or obj.dep_ != "acomp" else [obj]
-        if rest is None or obj.lower_ in _VAGUE or verb.lemma_ in _NEEDS_COMPLEMENT:
+        if rest is not None and verb.lemma_ in _AS_VERBS:
+            role = _as_phrase(verb, obj)  # "Describe Talks as Lasting Six Hours"
+            if role is None:
+                return None
+            rest = rest + role
+        elif rest is None or obj.lower_ in _VAGUE or verb.lemma_ in _NEEDS_COMPLEMENT:
             return None
+        if verb.lemma_ in _SAY and verb.lemma_ in _REPORTING:
+            claim = next((c for c in obj.rights if c.dep_ == "acl" and c.pos_ == "VERB"),
+                         None)
+            place = _place(claim) if claim is not None else None
+            if claim is None or place is None:
+                return None  # "Umerov Says Discussions": what he said is elsewhere
+            rest = rest + [claim] + place
         if any(c.dep_ in ("xcomp", "ccomp", "oprd", "dative") and c.i > obj.i
                for c in verb.rights):
             return None  # "urged X [to do Y]", "would like X [to move]"
+        if verb.lemma_ in _OF_CHARGE:
+            charge = _of_gerund(verb, obj)
+            if charge is None:
+                return None  # "Accuses Russia" says nothing of what
+            rest = rest + charge
     else:
         xcomp = next((c for c in verb.rights if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
         if xcomp is not None:
@@ -214,6 +283,8 @@ def trim(doc: Any) -> str | None:
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX"):
         return None
+    if any(c.dep_ == "mark" for c in root.children):
+        return None  # the parse's root is a subordinate clause ("Although X suggests …")
     words: list[str] | None
     comp = next((c for c in root.rights if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX")),
                 None)

@@ -303,16 +303,16 @@ class Verifier:
         # Cited sources first; the others only for a sentence its citations fail (to
         # re-cite it), which gives the same verdicts as judging against all at once.
         cited_all = {c for _s, cited in items for c in cited if c in by_index}
-        facts = {i: self._facts(by_index[i]) for i in sorted(cited_all)}
-        every: dict[int, _SourceFacts] | None = None
         todo = [(k, s.strip()) for k, (s, _) in enumerate(items) if s.strip() and not is_meta(s)]
+        # One parse and one vector per distinct sentence (a sentence checked against
+        # each of its sources alone comes once per source), encoded in one batch with
+        # the sentences of every cited source not seen before.
+        unique = list(dict.fromkeys(s for _, s in todo))
+        facts, svecs = self._facts_many([by_index[i] for i in sorted(cited_all)], unique)
+        every: dict[int, _SourceFacts] | None = None
         claims: dict[int, _Claim] = {}
         if todo:
-            # One parse and one vector per distinct sentence (a sentence checked against
-            # each of its sources alone comes once per source).
-            unique = list(dict.fromkeys(s for _, s in todo))
             ents = self._signals.extract([("", s) for s in unique])
-            svecs = self._encode(unique)
             made = {s: _Claim(s, {}, sig.entities, v)
                     for s, sig, v in zip(unique, ents, svecs, strict=True)}
             claims = {k: made[s] for k, s in todo}
@@ -326,12 +326,38 @@ class Verifier:
             verdict = self._judge(claim, list(cited), facts, recite)
             if recite and not verdict.supported and len(facts) < len(by_index):
                 if every is None:
-                    every = {i: facts.get(i) or self._facts(s) for i, s in by_index.items()}
+                    rest, _ = self._facts_many(
+                        [src for i, src in by_index.items() if i not in facts], [])
+                    every = {i: facts.get(i) or rest[i] for i in by_index}
                 verdict = self._judge(claim, list(cited), every)
             out.append(verdict)
         return out
 
     # -- internals ------------------------------------------------------------------
+    def _facts_many(self, sources: Sequence[Source], texts: list[str]
+                    ) -> tuple[dict[int, _SourceFacts], np.ndarray]:
+        """The facts of each source (from the cache, or split and parsed) and the vectors
+        of ``texts``: one encoder call for ``texts`` and every new source's sentences."""
+        out: dict[int, _SourceFacts] = {}
+        new: list[tuple[tuple[int, str, str], _SourceFacts]] = []
+        for src in sources:
+            key = (src.index, str(src.published), src.text or "")
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = _source_facts(src)
+                new.append((key, hit))
+            out[src.index] = hit
+        batch = list(texts) + [t for _k, f in new for t in f.sentences]
+        vecs = self._encode(batch)
+        at = len(texts)
+        for key, f in new:
+            f.vectors = vecs[at: at + len(f.sentences)]
+            at += len(f.sentences)
+            if len(self._cache) >= self.cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = f
+        return out, vecs[: len(texts)]
+
     def _facts(self, src: Source) -> _SourceFacts:
         key = (src.index, str(src.published), src.text or "")
         hit = self._cache.get(key)
