@@ -58,6 +58,8 @@ def import_seeds(run: Cli, tmp_path: Path) -> None:
 
 def test_write_uses_the_configured_backend(run: Cli, tmp_path: Path,  # type: ignore[no-untyped-def]
                                            loads) -> None:
+    # Models of its own: the session's may hold a torch encoder another test loaded.
+    run = Cli(run.db_url, tmp_path, Models(), env={"STORYLINE_CLUSTER_AFTER_FETCH": "true"})
     import_seeds(run, tmp_path)
     assert "Clustered 6 articles" in run("cluster").output
     before = len(loads)
