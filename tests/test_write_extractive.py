@@ -200,6 +200,11 @@ def test_teaser_keeps_its_complete_part_and_stale_times_leave() -> None:
         "Staunton Police arrested a man who fled."
     assert strip_stale("Last night, the Senate voted to end the shutdown.") == \
         "The Senate voted to end the shutdown."
+    # a time days before the report stays, so the sentence is refused: without it a
+    # sentence about another accident would read as the story's
+    last_week = "Just last week, a serious hit-and-run accident took place in Queens."
+    assert strip_stale(last_week) == last_week
+    assert not_report(_reported(last_week)) == "stale time"
     assert not_report(_reported("Firefighters battled this morning's fire at the warehouse "
                                 "for three hours.")) == "stale time"
     assert not_report(_reported("“No Americans were harmed in last night’s attack by the "
