@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from storyline.storage import open_database
+from storyline.storage.copy import SKIPPED
 from storyline.storage.db import make_engine, migrate
 from storyline.storage.schema import articles, metadata, stories
 from tests.helpers import Cli, import_talk_rounds, lines
@@ -50,8 +51,7 @@ def _counts(url: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in metadata.sorted_tables
-                    if t.name not in ("worker_heartbeats", "work_marks")}
+                    for t in metadata.sorted_tables if t.name not in SKIPPED}
     finally:
         engine.dispose()
 
