@@ -225,3 +225,51 @@ def test_pair_features_computes_only_what_the_model_reads() -> None:
     again = pair_features(art, tfidf, story, stats)
     assert again[FEATURES.index("time_gap_known")] == pytest.approx(np.log1p(7.0))
     assert again[FEATURES.index("number_known")] == 1.0
+
+
+def test_weekday_feature_counts_the_members_naming_the_articles_day() -> None:
+    """``weekday``: of the story's members that name a weekday, the share naming one the
+    article names; missing when either side names none. Members leave the counts when
+    they are split off, and a merged story carries both sides' counts."""
+    from storyline.cluster.features import pair_features
+    from storyline.cluster.represent import TermStats, terms_of
+    from storyline.cluster.state import StoryState, weekdays_of
+
+    rng = np.random.default_rng(5)
+    stats = TermStats()
+    leads = ["Trump asked Comey on Tuesday to drop the Flynn probe",
+             "The memo says Trump on Tuesday asked Comey to end the probe",
+             "Comey wrote a memo about the Flynn probe",  # names no day
+             "Trump denied on Thursday that he asked Comey"]
+
+    def rep(i: int, text: str) -> ArticleRep:
+        return ArticleRep(id=i, dense=unit(rng.normal(size=DIM)),
+                          title_dense=unit(rng.normal(size=DIM)), terms=dict(terms_of(text)))
+
+    story = StoryState(id=1, dim=DIM)
+    for i, text in enumerate(leads):
+        r = rep(i, text)
+        stats.observe(r.terms, r.entities)
+        story.add(r, stats.tfidf(r.terms))
+    assert story.weekday_members == 3 and story.weekdays == {"tuesday": 2, "thursday": 1}
+    col = FEATURES.index("weekday")
+
+    def weekday(text: str, st: StoryState = story) -> float:
+        art = rep(99, text)
+        assert weekdays_of(art) <= {"tuesday", "thursday", "friday"}
+        return pair_features(art, stats.tfidf(art.terms), st, stats,
+                             wanted=frozenset({"weekday"}))[col]
+
+    assert weekday("Comey testified on Tuesday") == pytest.approx(2 / 3)
+    assert weekday("Comey testified on Thursday") == pytest.approx(1 / 3)
+    assert weekday("Comey testified on Friday") == 0.0
+    assert np.isnan(weekday("Comey testified about the memo"))
+    story.remove(3)  # Thursday's denial is split off
+    assert story.weekday_members == 2 and story.weekdays == {"tuesday": 2}
+    assert weekday("Comey testified on Thursday") == 0.0
+    other = StoryState(id=2, dim=DIM)
+    other.add(rep(7, "On Friday the White House disputed the report"), {})
+    story.absorb(other)
+    assert story.weekday_members == 3
+    assert weekday("Comey testified on Friday") == pytest.approx(1 / 3)
+    assert np.isnan(weekday("Comey testified on Friday", StoryState(id=3, dim=DIM)))

@@ -47,6 +47,10 @@ def main() -> None:
                     help="entities, numbers and terms from this many words (default: lead)")
     ap.add_argument("--merge-max-small", type=int, default=EngineConfig().merge_max_small,
                     help="consolidation: the smaller story is at most this big")
+    ap.add_argument("--monotone", action="store_true",
+                    help="constrain the trees as train_pair_model.MONOTONE says")
+    ap.add_argument("--free", default="",
+                    help="with --monotone: comma-separated features left unconstrained")
     args = ap.parse_args()
     config = EngineConfig(merge_max_small=args.merge_max_small)
     data = load_data(config, pairs_cache=args.pairs_cache, text_words=args.text_words)
@@ -60,7 +64,10 @@ def main() -> None:
             raise SystemExit(f"unknown features: {sorted(unknown)}")
         print(f"variant: without {drop or 'nothing'}", flush=True)
         names = [f for f in base if f not in drop]
-        (thr, merge), _s, models = out_of_fold(data, config, names, grid)
+        (thr, merge), _s, models = out_of_fold(
+            data, config, names, grid,
+            monotone=[n for n in names if n not in args.free.split(",")]
+            if args.monotone else False)
         s = score(data, models, thr, merge, config, mixed=True)
         rows.append((variant or "(all)", thr, merge, s.line()))
         print(f"  -> {rows[-1]}", flush=True)

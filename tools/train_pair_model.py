@@ -12,9 +12,13 @@ of fold.
    all three files (each file weighing the same) and the real engine clusters the fold.
    The join and merge thresholds are the pair maximising the out-of-fold BCubed F1
    averaged over the three files (one configuration for all files).
-3. The shipped model is fitted on all folds with those thresholds and exported to JSON
+3. The shipped model is fitted with those thresholds on the pairs of each file replayed
+   whole (every story of the file a candidate, as in production) and exported to JSON
    (evaluated with numpy at run time); its in-sample figures (full files, and the three
    files as one mixed stream) are recorded next to the out-of-fold ones.
+
+``--monotone`` constrains the trees (``MONOTONE``): more similarity never lowers P(same
+event), a longer time gap never raises it; ``--free`` leaves named features unconstrained.
 
 ``tools/cv_pair_model.py`` runs step 2 for feature ablations.
 """
@@ -75,6 +79,19 @@ FOLDS = 5
 THRESHOLDS = [0.3, 0.4, 0.5, 0.6]
 MERGE_THRESHOLDS = [0.99, 2.0]  # 2.0: consolidation never merges
 TREES = 200
+# With ``monotone``, how P(same event) may move with each feature: +1 never falls as the
+# feature grows, -1 never rises, 0 free. More similarity never argues for a different
+# event, a longer time gap never for the same one, and a bigger story never takes an
+# article less readily than a smaller one would (big stories do attract the next report);
+# the trees can then not learn pockets of one data set -- "a story of three takes no
+# fourth" is a falling size curve, which +1 forbids.
+MONOTONE = {
+    "dense_centroid": 1, "dense_nearest": 1, "title_centroid": 1, "title_nearest": 1,
+    "lexical": 1, "entity_coverage": 1, "entity_jaccard": 1, "number_jaccard": 1,
+    "rare_term": 1, "dense_mean": 1, "title_mean": 1, "entity_support": 1, "dense_fit": 1,
+    "title_fit": 1, "dense_min": 1, "number_known": 1, "log_size": 1, "weekday": 1,
+    "time_gap": -1, "time_gap_known": -1,
+}
 
 
 def fold_key(story: str) -> str:
@@ -176,6 +193,17 @@ def load_data(config: EngineConfig, vectorizer: Vectorizer | None = None,
     return out
 
 
+def whole_file_pairs(data: list[FileData], config: EngineConfig) -> list[FileData]:
+    """The gold-state pairs of each file replayed whole (one fold, ``0``): every story of
+    the file is a candidate, as in production, where the archive is one stream. The
+    shipped model is fitted on these; fold pairs only see a fifth of the stories."""
+    out = []
+    for d in data:
+        pairs = {0: gold_pairs(d.reps, d.order(), [a.story for a in d.arts], config)}
+        out.append(FileData(d.name, d.arts, d.reps, [0] * len(d.arts), pairs))
+    return out
+
+
 @dataclass
 class Fitted:
     forest: dict[str, Any]
@@ -183,9 +211,10 @@ class Fitted:
 
 
 def fit(data: list[FileData], folds: Sequence[int], names: Sequence[str] = USED,
-        trees: int = TREES) -> Fitted:
+        trees: int = TREES, monotone: bool | Sequence[str] = False) -> Fitted:
     """Trees on the pairs of ``folds`` of every file, each file weighing the same, reading
-    only the features ``names``."""
+    only the features ``names`` (with ``monotone``, constrained as ``MONOTONE`` says; a
+    sequence of names constrains only those)."""
     cols = feature_columns(tuple(names))
     xs = [(np.vstack([d.pairs[f][0] for f in folds])[:, cols],
            np.concatenate([d.pairs[f][1] for f in folds])) for d in data]
@@ -195,6 +224,9 @@ def fit(data: list[FileData], folds: Sequence[int], names: Sequence[str] = USED,
     gbm = HistGradientBoostingClassifier(
         max_iter=trees, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
         min_samples_leaf=40, early_stopping=False, random_state=0,
+        monotonic_cst=[MONOTONE.get(n, 0) if monotone is True or (
+            not isinstance(monotone, bool) and n in monotone) else 0 for n in names]
+        if monotone else None,
     ).fit(X, y, sample_weight=w)
     forest = forest_from_sklearn(gbm)
     probe = PairModel(threshold=0.5, merge_threshold=2.0, version="probe",
@@ -266,10 +298,12 @@ def score(data: list[FileData], models: dict[int | None, Fitted],
 
 def out_of_fold(data: list[FileData], config: EngineConfig, names: Sequence[str] = USED,
                 grid: Sequence[tuple[float, float]] | None = None, trees: int = TREES,
+                monotone: bool | Sequence[str] = False,
                 ) -> tuple[tuple[float, float], Score, dict[int | None, Fitted]]:
     """Fold models, and the (join, merge) thresholds with the best mean out-of-fold F1."""
     models: dict[int | None, Fitted] = {
-        f: fit(data, [g for g in range(FOLDS) if g != f], names, trees) for f in range(FOLDS)}
+        f: fit(data, [g for g in range(FOLDS) if g != f], names, trees, monotone)
+        for f in range(FOLDS)}
     best: tuple[tuple[float, float], Score] | None = None
     for thr, merge in grid or itertools.product(THRESHOLDS, MERGE_THRESHOLDS):
         s = score(data, models, thr, merge, config)
@@ -299,6 +333,10 @@ def main() -> None:
     ap.add_argument("--text-words", type=int, default=None,
                     help="entities, numbers and terms from this many words of the text "
                          "(default: the lead, as the service computes them)")
+    ap.add_argument("--monotone", action="store_true",
+                    help="constrain the trees as MONOTONE says")
+    ap.add_argument("--free", default="",
+                    help="with --monotone: comma-separated features left unconstrained")
     args = ap.parse_args()
     config = EngineConfig(merge_max_small=args.merge_max_small)
     data = load_data(config, pairs_cache=args.pairs_cache, text_words=args.text_words)
@@ -308,10 +346,13 @@ def main() -> None:
         raise SystemExit(f"unknown features: {', '.join(unknown)}")
     names = tuple(f for f in wanted if f not in args.drop)
     grid = list(itertools.product(args.thresholds, args.merge))
-    (thr, merge), oof, models = out_of_fold(data, config, names, grid, trees=args.trees)
+    monotone: bool | list[str] = (
+        [n for n in names if n not in args.free.split(",")] if args.monotone else False)
+    (thr, merge), oof, models = out_of_fold(data, config, names, grid, trees=args.trees,
+                                            monotone=monotone)
     oof_mixed = score(data, models, thr, merge, config, mixed=True)
     print(f"chosen: threshold {thr} merge {merge}; out of fold {oof_mixed.line()}")
-    forest = fit(data, range(FOLDS), names, args.trees)
+    forest = fit(whole_file_pairs(data, config), [0], names, args.trees, monotone)
     inside = score(data, {None: forest}, thr, merge, config, mixed=True)
     print(f"in sample: {inside.line()}")
 
@@ -326,7 +367,8 @@ def main() -> None:
         "merge_threshold": merge, "forest": forest.forest,
         "meta": {"trained_on": FILES, "folds": FOLDS, "dropped": list(args.drop),
                  "text_words": args.text_words, "merge_max_small": args.merge_max_small,
-                 "trees": args.trees, "out_of_fold": figures(oof_mixed),
+                 "trees": args.trees, "monotone": monotone,
+                 "out_of_fold": figures(oof_mixed),
                  "in_sample": figures(inside),
                  "pairs": int(sum(len(p[1]) for d in data for p in d.pairs.values()))},
     }

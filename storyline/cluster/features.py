@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from storyline.cluster.represent import ArticleRep, TermStats
-from storyline.cluster.state import StoryState
+from storyline.cluster.state import StoryState, weekdays_of
 
 FEATURES = (
     "dense_centroid",  # cos(article title+lead, story centroid)
@@ -49,6 +49,8 @@ FEATURES = (
     "log_terms",  # log(1 + content words in the article's text read)
     "time_gap_known",  # time_gap, but missing (NaN) when either side has no time
     "number_known",  # number_jaccard, but missing (NaN) when either side has no numbers
+    "weekday",  # share of the story's members naming a weekday that name one the article
+    # names; missing (NaN) when the article or no member names a weekday
 )
 
 # Groups of features computed together; a model that reads none of a group's features
@@ -133,6 +135,15 @@ def pair_features(art: ArticleRep, tfidf: dict[str, float], story: StoryState,
             numbers = len(art.numbers & story_numbers) / len(art.numbers | story_numbers)
         put("number_jaccard", 0.0 if math.isnan(numbers) else numbers)
         put("number_known", numbers)
+
+    if want(frozenset({"weekday"})):
+        day_share = math.nan
+        days = weekdays_of(art)
+        if days and story.weekday_members:
+            # members naming several days count once per day: capped at 1
+            day_share = min(1.0, sum(story.weekdays.get(d, 0) for d in days)
+                            / story.weekday_members)
+        put("weekday", day_share)
 
     gap = math.nan
     if art.time is not None and story.tmin is not None and story.tmax is not None:

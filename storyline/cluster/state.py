@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from storyline.cluster.represent import ArticleRep
+from storyline.text.lexicon import WEEKDAYS
+
+
+def weekdays_of(art: ArticleRep) -> frozenset[str]:
+    """The weekdays an article's title and lead name ("... said on Tuesday"): reports of
+    one event written the same day name the same day; a different day is another event
+    (or a later development) even when every name and term is shared."""
+    return frozenset(d for d in WEEKDAYS if d in art.terms)
 
 MEMBER_VECTORS_KEPT = 48  # most recent member vectors kept for the nearest-member features
 MAX_STORY_TERMS = 400  # story term vector is pruned to its heaviest terms
@@ -28,6 +36,9 @@ class StoryState:
     entities: Counter[str] = field(default_factory=Counter)
     numbers: Counter[str] = field(default_factory=Counter)
     outlets: set[str] = field(default_factory=set)
+    # How many members name each weekday, and how many name any (``weekdays_of``).
+    weekdays: Counter[str] = field(default_factory=Counter)
+    weekday_members: int = 0
     tmin: float | None = None
     tmax: float | None = None
     _terms_norm: float | None = None
@@ -129,7 +140,15 @@ class StoryState:
         self.numbers.update(art.numbers)
         if art.outlet:
             self.outlets.add(art.outlet)
+        self._add_weekdays(art, 1)
         self._add_time(art.time)
+
+    def _add_weekdays(self, art: ArticleRep, sign: int) -> None:
+        days = weekdays_of(art)
+        if days:
+            self.weekday_members += sign
+            for d in days:
+                self.weekdays[d] += sign
 
     def absorb(self, other: StoryState) -> None:
         """Merge ``other`` into this story (consolidation)."""
@@ -142,6 +161,8 @@ class StoryState:
         self.entities.update(other.entities)
         self.numbers.update(other.numbers)
         self.outlets |= other.outlets
+        self.weekdays.update(other.weekdays)
+        self.weekday_members += other.weekday_members
         self._add_time(other.tmin)
         self._add_time(other.tmax)
 
@@ -159,6 +180,8 @@ class StoryState:
         self._add_terms(tfidf, -1.0)
         self.entities.subtract(rep.entities)
         self.numbers.subtract(rep.numbers)
+        self._add_weekdays(rep, -1)
+        self.weekdays += Counter()
         self.entities += Counter()  # drop the entries that fell to zero
         self.numbers += Counter()
         return rep, tfidf
