@@ -289,3 +289,59 @@ def test_a_headline_that_shares_words_beats_a_bare_phrase() -> None:
     assert W._headline_title(["Firefighters Were Called to Wasilla Bible Church",
                               "Fire Damages Palin's Church in Wasilla",
                               "Firefighters Called to Church"], earlier, headline) is None
+
+
+def test_a_relative_day_means_the_day_of_the_sentences_own_report() -> None:
+    """The demo's Comeaux story: the escape "Monday" (Nov 30) and, a week later, the
+    capture "Monday" (Dec 7). The capture is never cited to a report of the escape, and
+    the writer's page never cites the escape reports for it."""
+    from storyline.write.verify import Source, Verifier
+
+    articles = _sample_story("ecbplus:3_ecbplus")
+    escape = next(a for a in articles if a.id == "ecbplus:3_1ecbplus")
+    caught = next(a for a in articles if "was captured Monday" in a.text)
+    assert escape.published and caught.published and escape.published < caught.published
+    claim = next(s for s in caught.text.replace("\n", " ").split(". ")
+                 if "captured Monday" in s).strip() + "."
+    verifier = Verifier()
+    sources = [Source(1, escape.text, escape.published),
+               Source(2, caught.text, caught.published)]
+    # Resolved against each cited source's own date, "Monday" fits the escape report.
+    blind = verifier.check_many([(claim, [1])], sources, recite=False)[0]
+    assert "Monday" not in blind.missing, blind
+    told = verifier.check_many([(claim, [1]), (claim, [2])], sources, recite=False,
+                               written=[caught.published, caught.published])
+    assert not told[0].supported and told[0].missing == ["Monday"], told[0]
+    assert told[1].supported, told[1]
+
+    summary = ExtractiveWriter(verifier=verifier).write(articles)
+    first_day = {s.index for s in summary.sources
+                 if s.published and s.published.date() == escape.published.date()}
+    captured = [sent for sec in summary.sections for sent in sec.sentences
+                if re.search(r"\bcaptured\b|\bcaught\b", sent.text)]
+    for sent in captured:
+        assert not set(sent.citations) & first_day, sent
+
+
+def test_a_snippet_cut_after_an_article_is_a_teaser() -> None:
+    from storyline.write.extractive import _reported
+    from storyline.write.furniture import complete_part, is_teaser, not_report, strip_stale
+
+    cut = ("According to the officers involved in the shooting, the teenager adjusted his "
+           "belt \"suspiciously,\" and after they exited their vehicle to investigate, he "
+           "pointed a.")
+    assert is_teaser(cut) and not_report(_reported(cut)) == "teaser"
+    assert complete_part("Officers said the teenager adjusted his belt and, after they "
+                         "left their vehicle, pointed the.") is None
+    assert complete_part("Police said the teenager adjusted his belt \"suspiciously,\" and "
+                         "after they exited their vehicle to investigate, he pointed a.") \
+        is None
+    for whole in ("He received a grade of A.", "The results came in.",
+                  "Police arrested her."):
+        assert not is_teaser(whole), whole
+    # "just this week," mid-sentence leaves, the comma that closes the phrase before it
+    # stays; set off on both sides it goes whole
+    assert strip_stale("After the fire just this week, residents gathered at the "
+                       "church.") == "After the fire, residents gathered at the church."
+    assert strip_stale("The council, just this week, approved the plan.") == \
+        "The council approved the plan."

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -517,7 +517,10 @@ class ExtractiveWriter:
         verify_sources = [Source(i + 1, a.text, a.published) for i, a in enumerate(originals)]
         flat = [(cands[i].text, c) for picked, cites in drafts for i, c in
                 zip(picked, cites, strict=True)]
-        verdicts = self._confirm(flat, verify_sources)
+        # An extracted sentence's "Monday" is the Monday of its own article.
+        written = [originals[cands[i].source - 1].published
+                   for picked, _c in drafts for i in picked]
+        verdicts = self._confirm(flat, verify_sources, written)
         summary.checked_sentences = len(verdicts)
         sections: list[Section] = []
         tagged = self.tagger.tag([cands[i].text for picked, _c in drafts for i in picked])
@@ -652,15 +655,18 @@ class ExtractiveWriter:
         return any((published.date() - m.date).days > BACKGROUND_DAYS
                    for m in resolve_mentions(cand.text, published))
 
-    def _confirm(self, flat: list[tuple[str, list[int]]], sources: list[Source]
-                 ) -> list[Verdict]:
+    def _confirm(self, flat: list[tuple[str, list[int]]], sources: list[Source],
+                 written: list[datetime | None]) -> list[Verdict]:
         """Each sentence cited by every one of its candidate sources that supports it
         alone; a sentence no single candidate supports is checked against them
-        together (and re-cited if others support it)."""
+        together (and re-cited if others support it). ``written``: each sentence's own
+        article's publication date (what its relative times mean)."""
         if not flat:
             return []
         singles = [(text, [c]) for text, cites in flat for c in cites]
-        alone = self.verifier.check_many(singles, sources, recite=False)
+        alone = self.verifier.check_many(
+            singles, sources, recite=False,
+            written=[w for w, (_t, cites) in zip(written, flat, strict=True) for _c in cites])
         out: list[Verdict] = []
         k = 0
         need: list[int] = []
@@ -676,7 +682,8 @@ class ExtractiveWriter:
                 out.append(mine[0])
                 need.append(n)
         if need:
-            again = self.verifier.check_many([flat[n] for n in need], sources)
+            again = self.verifier.check_many([flat[n] for n in need], sources,
+                                             written=[written[n] for n in need])
             for n, v in zip(need, again, strict=True):
                 out[n] = v
         return out

@@ -63,6 +63,9 @@ _STALE_ADVERB = re.compile(
     r"later today|earlier this (?:morning|afternoon|evening)|just this "
     r"(?:week|month))\b(?![’'-])(?!\s*['’]s)\s*,?", re.IGNORECASE)
 _TEASER_END = re.compile(r"(?:…|\.\.\.|\[\.\.\.\]|\[…\])\s*[\"”’)]*\s*$")
+# A snippet cut after an article or a preposition, a full stop added ("… and after they
+# exited their vehicle to investigate, he pointed a."): no sentence ends so.
+_CUT_END = re.compile(r"(?<![\w.'’-])(?:a|an|the|of|and|or|their|its|our|your|my)\.\s*$")
 _SMALL = wordset("a an the and or but of in on at to for by with from as is are was "
                    "be vs via over after into")
 
@@ -79,7 +82,8 @@ def is_tip_line(sentence: str) -> bool:
 
 def is_teaser(sentence: str) -> bool:
     """A sentence cut off with an ellipsis (a feed teaser, "… taking over will be")."""
-    return bool(_TEASER_END.search(sentence.strip()))
+    s = sentence.strip()
+    return bool(_TEASER_END.search(s) or _CUT_END.search(s))
 
 
 def is_stale(sentence: str) -> bool:
@@ -102,8 +106,14 @@ def strip_stale(text: str) -> str:
     quoted = [m.span() for m in _QUOTED.finditer(text)]
 
     def drop(m: re.Match[str]) -> str:
-        inside = any(a <= m.start() < b for a, b in quoted)
-        return m.group(0) if inside else " "
+        if any(a <= m.start() < b for a, b in quoted):
+            return m.group(0)
+        said = m.group(0).strip()
+        # "After the fire just this week, residents …": the comma closes the phrase
+        # before it and stays; ", just this week," set off on both sides goes whole.
+        if said.endswith(",") and not said.startswith(",") and text[: m.start()].strip():
+            return ", "
+        return " "
 
     out = " ".join(_STALE_ADVERB.sub(drop, text).split())
     out = re.sub(r"\s+([,.;:!?])", r"\1", out).lstrip(" ,")
@@ -124,9 +134,12 @@ def complete_part(teaser: str, min_words: int = 8) -> str | None:
     attacks on the late Sen. John McCain, calling … a fan of the …" -> "President
     Trump on Tuesday renewed his attacks on the late Sen. John McCain."); None when
     no such part exists."""
-    body = _TEASER_END.sub("", teaser.strip()).rstrip()
+    body = _CUT_END.sub("", _TEASER_END.sub("", teaser.strip())).rstrip()
     for m in reversed(list(_TEASER_BREAK.finditer(body))):
         head = body[: m.start()].rstrip(" ,;:—–-")
+        head = re.sub(r",([\"”’])$", r".\1", head)  # '… his belt "suspiciously,"'
+        if _CUT_END.search(head + ".") or re.search(r"\b(?:but|to|that)$", head):
+            continue  # "… adjusted his belt and": cut inside a phrase too
         if len(head.split()) < min_words:
             return None
         if head.count("\"") % 2 or head.count("“") != head.count("”") or \

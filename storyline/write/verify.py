@@ -16,9 +16,12 @@ b. names: every named entity spaCy finds in the sentence (``SignalExtractor``,
    a known alias ("u.s." == "us" == "united states"), or a demonym sharing the stem
    ("ukrainian" == "ukraine");
 c. dates: every date ``temporal.resolve_mentions`` resolves in the sentence (relative
-   ones against each cited source's publication date) must equal, at the sentence's
-   precision, a date of a cited source that is at least as precise; a publication date
-   counts as a source date for month and year claims;
+   ones against the date the sentence was written when the caller knows it, its own
+   article's for an extracted sentence, else against each cited source's publication
+   date) must equal, at the sentence's precision, a date of a cited source that is at
+   least as precise; a publication date counts as a source date for month and year
+   claims. ("Captured Monday" from a report of December 7 is not supported by an
+   earlier report of an escape "Monday", November 30);
 d. meaning: the cosine similarity (all-MiniLM-L6-v2) between the sentence and its best
    sentence (or pair of adjacent sentences) among the cited sources reaches
    ``similarity_threshold``;
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
@@ -278,6 +281,7 @@ class _Claim:
     numbers: dict[str, str]
     entities: list[str]
     vector: np.ndarray
+    written: date | None = None  # the day the sentence was written, when known
 
 
 class Verifier:
@@ -296,9 +300,13 @@ class Verifier:
         return self.check_many([(sentence, citations)], sources)[0]
 
     def check_many(self, items: Sequence[tuple[str, list[int]]],
-                   sources: Sequence[Source], *, recite: bool = True) -> list[Verdict]:
+                   sources: Sequence[Source], *, recite: bool = True,
+                   written: Sequence[datetime | date | None] | None = None) -> list[Verdict]:
         """Verdicts in input order; each source is split, parsed and encoded once. With
-        ``recite=False`` a sentence its citations fail is unsupported, never re-cited."""
+        ``recite=False`` a sentence its citations fail is unsupported, never re-cited.
+        ``written``: per item, the day its sentence was written (an extracted sentence:
+        its own article's publication date), which its relative times ("Monday") mean;
+        None where unknown (a model's sentence: each cited source's date is tried)."""
         by_index = {s.index: s for s in sources}
         # Cited sources first; the others only for a sentence its citations fail (to
         # re-cite it), which gives the same verdicts as judging against all at once.
@@ -316,6 +324,9 @@ class Verifier:
             made = {s: _Claim(s, {}, sig.entities, v)
                     for s, sig, v in zip(unique, ents, svecs, strict=True)}
             claims = {k: made[s] for k, s in todo}
+            if written is not None:
+                claims = {k: replace(c, written=_as_date(written[k])) if written[k] else c
+                          for k, c in claims.items()}
         out: list[Verdict] = []
         for k, (sentence, cited) in enumerate(items):
             claim = claims.get(k)
@@ -450,10 +461,12 @@ class Verifier:
         sim, best_sent = sims[best]
         fs = [facts[i] for i in cited]
         missing: list[str] = []
-        # dates, resolved against each cited source's publication date
-        refs = [f.published for f in fs if f.published] or [date.today()]
+        # dates, resolved against the day the sentence was written, else against each
+        # cited source's publication date
+        published = [f.published for f in fs if f.published] or [date.today()]
+        refs = [claim.written] if claim.written else published
         source_dates = [d for f in fs for d in f.dates]
-        pub_dates = [(p, "day") for p in refs if p is not None]
+        pub_dates = [(p, "day") for p in published if p is not None]
         date_spans: list[tuple[int, int]] = []
         date_ok: dict[tuple[int, int], bool] = {}
         texts: dict[tuple[int, int], str] = {}
