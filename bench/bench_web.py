@@ -21,7 +21,9 @@ Scenarios, in this order, each a warm-up then --runs runs of --seconds seconds:
   user-index, user-hot, user-all
                  /, story-hot and story-all signed in (a session cookie): read state,
                  mutes and "new since your last visit" per user; the first visit of a
-                 story records it (a write), later ones find it unchanged
+                 story records it (a write), later ones find it unchanged. user-all walks
+                 the stories once per reader, six readers in turn, so that every view is
+                 its reader's first visit of that story (it says so when a run went past)
   gr-contents    Google Reader API stream/contents of the Stories stream, n=100
   gr-ids         stream/items/ids of the unread stories, n=1000
 
@@ -63,8 +65,10 @@ sys.path.insert(0, str(REPO / "bench"))
 HOT_SET = 100
 
 WRK_LUA = r"""
--- Paths from a file, one a line; thread t of T takes positions start+t, start+t+T, ...
+-- Paths from a file, one a line ("PATH" or "PATH<tab>HEADER: VALUE", a header of that
+-- request's own); thread t of T takes positions start+t, start+t+T, ...
 local paths = {}
+local own = {}
 local headers = {}
 local pos, step = 0, 1
 local threads_seen = 0
@@ -73,7 +77,11 @@ function setup(thread)
   threads_seen = threads_seen + 1
 end
 function init(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  for line in io.lines(args[1]) do
+    local p, h = line:match("^([^\t]*)\t(.*)$")
+    paths[#paths + 1] = p or line
+    if h then own[#paths] = h end
+  end
   step = tonumber(args[2])
   pos = tonumber(args[3]) + (tid or 0)
   if args[4] then
@@ -84,9 +92,16 @@ function init(args)
   end
 end
 function request()
-  local p = paths[(pos % #paths) + 1]
+  local i = (pos % #paths) + 1
   pos = pos + step
-  return wrk.format("GET", p, headers)
+  local h = headers
+  if own[i] then
+    h = {}
+    for k, v in pairs(headers) do h[k] = v end
+    local k, v = own[i]:match("^([^:]+):%s*(.*)$")
+    if k then h[k] = v end
+  end
+  return wrk.format("GET", paths[i], h)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -118,7 +133,7 @@ class Run:
 @dataclass
 class Scenario:
     name: str
-    paths: list[str]
+    paths: list[str]  # "PATH", or "PATH\tHEADER: VALUE" (a header of that request's own)
     expect: int = 200  # the status every response should have
     headers: list[str] = field(default_factory=list)  # e.g. a session cookie
     runs: list[Run] = field(default_factory=list)
@@ -184,14 +199,15 @@ async def _connection(host: str, port: int, paths: list[str], start: int, step: 
     pos = start
     reader = writer = None
     while time.perf_counter() < deadline:
-        path = paths[pos % len(paths)]
+        path, _, own = paths[pos % len(paths)].partition("\t")
         pos += step
         t0 = time.perf_counter()
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
             assert reader is not None
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n"
+            mine = f"{own}\r\n" if own else ""
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}{mine}\r\n"
                          .encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
@@ -394,25 +410,34 @@ def one_run(args: argparse.Namespace, port: int, paths_file: Path, start: int, s
 
 
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
+#: user-all walks every story once per reader: these many readers (BENCH_USER, then
+#: bench-2, bench-3, ...), so that its requests are first visits however fast they go.
+FIRST_VISIT_READERS = 6
 
 
-def ensure_user(db_url: str) -> None:
-    """The benchmark's reader account in the corpus, made afresh for every run (its
-    reads and visits of a run before are gone with it), so that user-all's story views
+def reader_names() -> list[str]:
+    return [BENCH_USER] + [f"{BENCH_USER}-{n}" for n in range(2, FIRST_VISIT_READERS + 1)]
+
+
+def ensure_users(db_url: str) -> None:
+    """The benchmark's reader accounts in the corpus, made afresh for every run (their
+    reads and visits of a run before are gone with them), so that user-all's story views
     are first visits, as the scenario says."""
     from storyline.accounts import users as accounts
     from storyline.storage.db import make_engine
 
     engine = make_engine(db_url)
     try:
-        if any(u.name == BENCH_USER for u in accounts.list_users(engine)):
-            accounts.remove_user(engine, BENCH_USER)
-        accounts.add_user(engine, BENCH_USER, BENCH_PASSWORD)
+        have = {u.name for u in accounts.list_users(engine)}
+        for name in reader_names():
+            if name in have:
+                accounts.remove_user(engine, name)
+            accounts.add_user(engine, name, BENCH_PASSWORD)
     finally:
         engine.dispose()
 
 
-def sign_in(base: str) -> tuple[str, str]:
+def sign_in(base: str, name: str = BENCH_USER) -> tuple[str, str]:
     """(session cookie header, Google Reader auth header) of the benchmark's user."""
     import http.client
     import re
@@ -426,7 +451,7 @@ def sign_in(base: str) -> tuple[str, str]:
     presign = next(v.split(";")[0] for k, v in r.getheaders()
                    if k.lower() == "set-cookie" and v.startswith("storyline_signin="))
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    body = urlencode({"name": BENCH_USER, "password": BENCH_PASSWORD, "csrf": csrf,
+    body = urlencode({"name": name, "password": BENCH_PASSWORD, "csrf": csrf,
                       "next": "/"})
     conn.request("POST", "/signin", body=body, headers={
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": presign,
@@ -436,7 +461,7 @@ def sign_in(base: str) -> tuple[str, str]:
     session = next(v.split(";")[0] for k, v in r.getheaders()
                    if k.lower() == "set-cookie" and v.startswith("storyline_session="))
     conn.request("POST", "/greader/accounts/ClientLogin",
-                 body=urlencode({"Email": BENCH_USER, "Passwd": BENCH_PASSWORD}),
+                 body=urlencode({"Email": name, "Passwd": BENCH_PASSWORD}),
                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     r = conn.getresponse()
     token = re.search(r"Auth=(\S+)", r.read().decode()).group(1)  # type: ignore[union-attr]
@@ -512,7 +537,7 @@ def main() -> None:
     rng.shuffle(walk)
 
     if args.target_cmd == "serve":
-        ensure_user(corpus.url)
+        ensure_users(corpus.url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-web-"))
     env = {**os.environ, "STORYLINE_DATABASE_URL": corpus.url, "STORYLINE_DATA_DIR": str(tmp),
            "STORYLINE_CONFIG": ""}
@@ -544,11 +569,15 @@ def main() -> None:
         ]
         if args.target_cmd == "serve":  # signed in, and a reading app
             cookie, gr_auth = sign_in(base)
+            # user-all: the walk once per reader, each request with its reader's cookie
+            # (the first reader's first pass, then the next reader's, ...).
+            cookies = [sign_in(base, name)[0] for name in reader_names()]
+            firsts = [f"/stories/{i}\t{c}" for c in cookies for i in walk]
             stream = "/greader/reader/api/0/stream/contents/feed%2Fstoryline%3Astories"
             scenarios += [
                 Scenario("user-index", ["/"], headers=[cookie]),
                 Scenario("user-hot", [f"/stories/{i}" for i in hot_stream], headers=[cookie]),
-                Scenario("user-all", [f"/stories/{i}" for i in walk], headers=[cookie]),
+                Scenario("user-all", firsts),
                 Scenario("gr-contents", [f"{stream}?n=100"], headers=[gr_auth]),
                 Scenario("gr-ids", ["/greader/reader/api/0/stream/items/ids?s=feed%2F"
                                     "storyline%3Astories&n=1000&xt=user%2F-%2Fstate%2F"
@@ -587,6 +616,11 @@ def main() -> None:
                 print(f"{sc.name:<11}{r + 1:>4}{run.rps:>9.0f}{run.p50:>8.1f}{run.p95:>8.1f}"
                       f"{run.p99:>8.1f}{run.errors:>6}{run.cpu_ms:>8.2f}{run.server_cpu:>8.2f}"
                       f"{run.loadgen_cpu:>8.2f}{run.load:>6.1f}")
+        for sc in scenarios:
+            if sc.name == "user-all" and sc.cursor > len(sc.paths):
+                print(f"\nuser-all: {sc.cursor - len(sc.paths)} of its {sc.cursor} requests "
+                      "came round to stories their reader had opened (repeat visits, not "
+                      "first visits): raise FIRST_VISIT_READERS")
         print(f"\nmedian of {args.runs} run(s) of {args.seconds:g} s, {args.connections} "
               f"connections (ms):")
         print(f"{'scenario':<11}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'err':>6}"

@@ -5,21 +5,32 @@ PostgreSQL with --backend)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from storyline.accounts import muting
 from storyline.accounts import users as accounts
 from storyline.storage import make_engine, readstate
 from storyline.storage import personal as personal_store
+from storyline.storage import stories as story_store
 from storyline.storage import subscriptions as sub_store
 from storyline.storage.prepared import Prepared, held_connection
-from storyline.storage.schema import UTCDateTime, story_members, user_sessions, users
-from tests.readerdata import ReaderData, build
+from storyline.storage.schema import (
+    UTCDateTime,
+    article_reads,
+    story_members,
+    story_summaries,
+    user_sessions,
+    users,
+)
+from storyline.write import page
+from storyline.write.page import render_missing
+from tests.readerdata import T0, ReaderData, add_article, build
 from tests.test_accounts import PASSWORD, make_client, sign_in
 from tests.test_accounts_reading import card
 
@@ -159,3 +170,59 @@ def test_signed_in_story_views_on_one_connection(engine: Engine, tmp_path: Path)
         uid = accounts.get_user(engine, "ann").id
         states = readstate.story_states(conn, uid, [storm])
         assert states[storm].is_read and readstate.visit(conn, uid, storm) is not None
+
+
+def reads_of(engine: Engine, user_id: int) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(article_reads.c.article_id)
+                                .where(article_reads.c.user_id == user_id)).scalars())
+
+
+def test_first_visit_records_what_the_summary_lists(engine: Engine, tmp_path: Path) -> None:
+    """A first visit records the summary's listed articles with the members and its
+    sentences' keys, from the summary's visit columns (saved with its stored page) or,
+    for a summary saved without them, from the summary itself: the same either way. It
+    marks read exactly the story's articles and their syndicated copies, in the same
+    request, HTML or JSON."""
+    data = build(engine)
+    arts = data.articles
+    copy = add_article(engine, source_id=data.feeds["Daily"], outlet="Daily",
+                       title="Harbour storm cuts power", published=T0,
+                       text="Power was cut to 12,000 homes.", duplicate_of=arts["storm-wire"])
+    talks, storm, market = (data.stories[k] for k in ("talks", "storm", "market"))
+    late = add_article(engine, source_id=data.feeds["Daily"], outlet="Daily",
+                       title="Harbour clean-up begins", published=T0,
+                       text="Crews began clearing the harbour.")
+    with engine.begin() as conn:  # a member its summary does not list (yet)
+        story_store.add_members(conn, [(late, storm, 1.0)], datetime.now(UTC))
+    render_missing(engine)  # the visit columns, as `storyline serve` fills them in
+    with engine.begin() as conn:  # one summary as saved before migration 0010
+        conn.execute(update(story_summaries).where(story_summaries.c.story_id == talks)
+                     .values(visit_articles=None, visit_sentences=None))
+        stored = {r.story_id: r for r in conn.execute(select(story_summaries))}
+    assert stored[storm].visit_sentences is not None and stored[talks].visit_articles is None
+    ann = accounts.add_user(engine, "ann", PASSWORD)
+    with make_client(engine, tmp_path) as anon:
+        anon_json = anon.get(f"/api/stories/{market}").json()
+    with make_client(engine, tmp_path) as client:
+        sign_in(client, "ann")
+        assert client.get(f"/stories/{storm}").status_code == 200
+        # Marked read in that request: the storm's articles and the copy of one.
+        assert reads_of(engine, ann.id) == {arts["storm-courier"], arts["storm-wire"], late,
+                                            copy}
+        assert client.get(f"/stories/{talks}").status_code == 200
+        first_json = client.get(f"/api/stories/{market}").json()
+    assert first_json.pop("reader")["read"] is True and first_json == anon_json
+    with engine.connect() as conn:
+        for sid in (storm, talks, market):
+            summary = json.loads(stored[sid].summary)
+            members = readstate.members_of(conn, [sid])[sid]
+            visit = readstate.visit(conn, ann.id, sid)
+            assert visit is not None and visit.previous_at is None
+            assert visit.seen_articles == {int(a["article_id"]) for a in summary["related"]
+                                           } | set(members)
+            assert (late in visit.seen_articles) == (sid == storm)
+            assert visit.seen_sentences == {
+                page.sentence_key(s["text"]) for sec in summary["sections"]
+                for s in sec["sentences"]} and len(visit.seen_sentences) >= 1
+    assert reads_of(engine, ann.id) == set(arts.values()) | {late, copy}  # every story's articles and the copy

@@ -15,22 +15,15 @@ from sqlalchemy import Connection
 
 from storyline.storage import personal as personal_store
 from storyline.storage import readstate
+from storyline.storage import summaries as summary_store
 from storyline.storage.readstate import Visit
+from storyline.write.page import listed_articles, sentence_key, sentence_keys, visit_columns
 
+__all__ = ["article_ids", "fingerprint", "record_first_visit", "record_visit", "sentence_key",
+           "sentence_keys"]
 
-def sentence_key(text: str) -> str:
-    norm = " ".join(text.lower().split())
-    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
-
-
-def sentence_keys(page: dict[str, Any]) -> set[str]:
-    return {sentence_key(s["text"]) for section in page.get("sections") or []
-            for s in section.get("sentences") or [] if s.get("text")}
-
-
-def article_ids(page: dict[str, Any]) -> set[int]:
-    return {int(a["article_id"]) for a in page.get("related") or []
-            if a.get("article_id") is not None}
+#: The articles a page (or the summary it is built from) lists.
+article_ids = listed_articles
 
 
 def fingerprint(members_hash: str | None, written_at: Any) -> str:
@@ -64,17 +57,23 @@ def record_visit(conn: Connection, user_id: int, story_id: int, page: dict[str, 
 
 
 def record_first_visit(conn: Connection, user_id: int, story_id: int, *, fp: str,
-                       summary_json: str | None, member_ids: str | None,
-                       now: datetime | None = None) -> None:
+                       visit_articles: str | None, visit_sentences: str | None,
+                       member_ids: str | None, now: datetime | None = None) -> None:
     """A first visit of a story with nothing personal to show (no mutes): what the page
-    shows is taken from the summary as stored (its sentences and listed articles) and
-    the members (``storage.personal.story_view_state`` read both) instead of building
-    the page; two statements built once."""
+    shows is what its summary lists (``visit_articles``, ``visit_sentences``: the
+    summary's columns, see ``write.page.visit_columns``; None for a summary saved before
+    they existed, then taken from the summary itself) and the members (``member_ids``,
+    "1,2,3"), all read by ``storage.personal.story_view_state``; two statements built
+    once."""
     now = now or datetime.now(UTC)
-    summary: dict[str, Any] = json.loads(summary_json) if summary_json else {}
-    members = {int(x) for x in member_ids.split(",") if x} if member_ids else set()
+    if visit_articles is None or visit_sentences is None:
+        summary = summary_store.load(conn, story_id) or {}
+        keys = visit_columns(summary)
+        visit_articles, visit_sentences = keys["visit_articles"], keys["visit_sentences"]
+    seen = set(json.loads(visit_articles))
+    if member_ids:
+        seen.update(int(x) for x in member_ids.split(","))
     personal_store.insert_first_visit(
-        conn, user_id, story_id, now, fingerprint=fp,
-        seen_articles=json.dumps(sorted(article_ids(summary) | members)),
-        seen_sentences=json.dumps(sorted(sentence_keys(summary))))
+        conn, user_id, story_id, now, fingerprint=fp, seen_articles=json.dumps(sorted(seen)),
+        seen_sentences=visit_sentences)
     personal_store.mark_story_read(conn, user_id, story_id, now)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
 )
 
+from storyline.storage import summaries as summary_store
 from storyline.storage.prepared import Prepared
 from storyline.storage.readstate import is_read
 from storyline.storage.schema import (
@@ -35,13 +36,15 @@ from storyline.storage.schema import (
     story_members,
     story_summaries,
     story_visits,
+    storylines,
 )
 
 _UID: Any = bindparam("user_id")
 _SID: Any = bindparam("story_id")
-_VIEW_STATE = Prepared(select(
-    stories.c.status, stories.c.members_hash,
-    story_summaries.c.written_at,
+# A story page's state for one user: the visit, unread articles, mutes, and what a first
+# visit records, so that it needs no other read: what the summary lists (its visit_*
+# columns) and the members ("1,2,3").
+_STATE_COLUMNS = (
     story_visits.c.fingerprint, story_visits.c.new_articles, story_visits.c.new_sentences,
     select(func.count()).select_from(story_members)
     .join(articles, articles.c.id == story_members.c.article_id)
@@ -49,25 +52,42 @@ _VIEW_STATE = Prepared(select(
     .scalar_subquery().label("unread"),
     select(func.count()).select_from(mutes).where(mutes.c.user_id == _UID)
     .scalar_subquery().label("mutes"),
-    # What a first visit records, so that it needs no other read: the summary as stored
-    # and the members ("1,2,3").
-    story_summaries.c.summary,
+    story_summaries.c.visit_articles, story_summaries.c.visit_sentences,
     select(func.aggregate_strings(cast(story_members.c.article_id, String), ","))
     .where(story_members.c.story_id == stories.c.id)
     .scalar_subquery().label("member_ids"),
-).select_from(
+)
+_STATE_FROM = (
     stories.outerjoin(story_summaries, story_summaries.c.story_id == stories.c.id)
     .outerjoin(story_visits, (story_visits.c.story_id == stories.c.id)
-               & (story_visits.c.user_id == _UID))
-).where(stories.c.id == _SID))
+               & (story_visits.c.user_id == _UID)))
+_VIEW_STATE = Prepared(select(
+    stories.c.status, stories.c.members_hash, story_summaries.c.written_at, *_STATE_COLUMNS,
+).select_from(_STATE_FROM).where(stories.c.id == _SID))
+# The same with the story's stored page (``storage.summaries.stored_page``'s columns), for
+# a view whose anonymous page is not in the reader's cache: one read instead of two.
+_VIEW_STATE_AND_PAGE = {
+    fmt: Prepared(select(
+        story_summaries.c.written_at, *_STATE_COLUMNS, *summary_store.stored_page_columns(fmt),
+    ).select_from(_STATE_FROM.outerjoin(storylines, storylines.c.id == stories.c.storyline_id))
+        .where(stories.c.id == _SID))
+    for fmt in ("html", "json")
+}
 
 
-def story_view_state(conn: Connection, user_id: int, story_id: int) -> Any | None:
+def story_view_state(conn: Connection, user_id: int, story_id: int, *,
+                     page: str | None = None) -> Any | None:
     """status, members_hash, written_at (of the summary), the user's visit
     (fingerprint, new_articles, new_sentences; None without one), unread (articles not
-    read), mutes (how many the user has), summary (its JSON, None when none is written)
-    and member_ids (the members' ids, comma-separated; None without any)."""
-    return _VIEW_STATE.first(conn, {"user_id": user_id, "story_id": story_id})
+    read), mutes (how many the user has), the summary's visit_articles and
+    visit_sentences (None when none is written, or saved before migration 0010) and
+    member_ids (the members' ids, comma-separated; None without any). With ``page``
+    (html or json), also the columns of ``storage.summaries.stored_page`` for that
+    format (``page`` None when the story has no summary)."""
+    params = {"user_id": user_id, "story_id": story_id}
+    if page is None:
+        return _VIEW_STATE.first(conn, params)
+    return _VIEW_STATE_AND_PAGE[page].first(conn, params)
 
 
 # A first visit's writes, prepared (SQLAlchemy's per-execution work costs more than

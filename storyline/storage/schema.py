@@ -248,6 +248,10 @@ story_summaries = Table(
     Column("page_json", Text),
     Column("page_version", String(32)),
     Column("page_own_substories", Boolean),
+    # What a visit of the page sees (migration 0010): the articles it lists and its
+    # sentences' keys (JSON lists, storyline/write/page.py); NULL: take them from summary.
+    Column("visit_articles", Text),
+    Column("visit_sentences", Text),
     Index("ix_story_summaries_written_at", "written_at"),
 )
 

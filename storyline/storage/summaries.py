@@ -112,13 +112,23 @@ _STORED_COLUMNS = (
 )
 _HAS_SUBSTORIES = (select(substories.c.id).where(substories.c.story_id == stories.c.id)
                    .exists().label("has_substories"))
+_PAGE_COLUMN = {"html": story_summaries.c.page_html, "json": story_summaries.c.page_json}
+
+
+def stored_page_columns(fmt: str) -> tuple[Any, ...]:
+    """The columns ``stored_page`` selects (``fmt``'s page as ``page``), for a query of
+    another module that reads a story's stored page along with its own columns: over
+    ``stories`` joined with ``story_summaries`` and outer-joined with ``storylines``
+    (``storylines.c.id == stories.c.storyline_id``)."""
+    return (*_STORED_COLUMNS, _HAS_SUBSTORIES, _PAGE_COLUMN[fmt].label("page"))
+
+
 _STORED_PAGE = {
-    fmt: (select(*_STORED_COLUMNS, _HAS_SUBSTORIES, column.label("page"))
+    fmt: (select(*stored_page_columns(fmt))
           .outerjoin(storylines, storylines.c.id == stories.c.storyline_id)
           .join(story_summaries, story_summaries.c.story_id == stories.c.id)
           .where(stories.c.id == bindparam("story_id")))
-    for fmt, column in (("html", story_summaries.c.page_html),
-                        ("json", story_summaries.c.page_json))
+    for fmt in _PAGE_COLUMN
 }
 
 

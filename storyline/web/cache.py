@@ -119,6 +119,10 @@ class PageCache:
             self.misses += 1
             return False, None, self._version
 
+    def holds(self, key: Hashable) -> bool:
+        """Whether ``key`` is cached now (a hint: it may be dropped before it is read)."""
+        return key in self._entries
+
     def _store(self, key: Hashable, value: Any, version: tuple[Any, ...] | None) -> None:
         with self._lock:
             if version == self._version:  # not invalidated while building

@@ -304,11 +304,24 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
 
     afmt: Any = "html" if fmt == "html" else "json"
 
+    page_key = ("view", "story", story_id, afmt)
+    read: dict[str, Any] = {}  # "row": the story state read with its stored page
+
     def anonymous_page(conn: Connection) -> View:
         """The anonymous page, from the cache or built now on ``conn`` (one trip to the
-        threadpool and one connection per view, not two)."""
-        return reader.cache.get_sync(("view", "story", story_id, afmt),
-                                     lambda: reader.story_page(story_id, afmt, conn=conn))
+        threadpool and one connection per view, not two): from the stored page read
+        with the user's state when it was (``story_view_state(page=...)``)."""
+        row = read.get("row")
+
+        def build() -> View:
+            if row is None:
+                return reader.story_page(story_id, afmt, conn=conn)
+            body = stored.page_from_row(row, afmt)
+            if body is not None:
+                return View("ok", body)
+            return reader.story_page(story_id, afmt, conn=conn, use_stored=False)
+
+        return reader.cache.get_sync(page_key, build)
 
     def build() -> tuple[View, bool]:
         """(the view, whether it is the user's own) in one trip to the threadpool, on
@@ -330,9 +343,15 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     def build_own(conn: Connection) -> View | tuple[Any, int, readstate.Visit, Mutes] | None:
         """What the user sees, read (and the visit recorded) on ``conn``: a final view,
         None for the anonymous page, or what ``render_personal`` renders."""
-        st = personal_store.story_view_state(conn, user_id, story_id)
+        # The anonymous page not in the cache (a first visit, mostly): its stored
+        # rendering read with the user's state, in one query.
+        with_page = not reader.cache.holds(page_key)
+        st = personal_store.story_view_state(conn, user_id, story_id,
+                                             page=afmt if with_page else None)
         if st is None:
             return View("missing")
+        if with_page:
+            read["row"] = st
         if st.status == "merged":
             _, target = queries.resolve_story(conn, story_id)
             return View("merged", target=target) if target else View("missing")
@@ -354,7 +373,9 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
             # stored summary (no page built) and serve the anonymous page, read first.
             anonymous_page(conn)
             reading.record_first_visit(conn, user_id, story_id, fp=fp,
-                                       summary_json=st.summary, member_ids=st.member_ids)
+                                       visit_articles=st.visit_articles,
+                                       visit_sentences=st.visit_sentences,
+                                       member_ids=st.member_ids)
             return None
         row, _ = queries.resolve_story(conn, story_id)
         if row is None:

@@ -58,7 +58,12 @@ def page_on_request(page: dict[str, Any], fmt: str) -> bytes:
 def stored_page(conn: Connection, story_id: int, fmt: str) -> bytes | None:
     """The story page from its stored rendering (one query), or None when there is none
     that is current."""
-    row = summary_store.stored_page(conn, story_id, fmt)
+    return page_from_row(summary_store.stored_page(conn, story_id, fmt), fmt)
+
+
+def page_from_row(row: Any | None, fmt: str) -> bytes | None:
+    """``stored_page`` from a row of ``storage.summaries.stored_page_columns`` read by
+    the caller (a signed-in first visit reads it with the user's state)."""
     if (row is None or row.page is None or row.page_version != page_version()
             or row.status == "merged" or row.summary_members_hash != row.members_hash):
         return None

@@ -196,19 +196,47 @@ def summary_html(summary: dict[str, Any]) -> str:
     return render("summary_standalone.html", story=story, standalone=True)
 
 
+# --- what a visit sees ----------------------------------------------------------------
+
+
+def sentence_key(text: str) -> str:
+    """A sentence's identity across rewrites of a summary: its words, lower-cased."""
+    norm = " ".join(text.lower().split())
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+
+
+def sentence_keys(page: dict[str, Any]) -> set[str]:
+    """The keys of the sentences of a summary (or of a page built from one)."""
+    return {sentence_key(s["text"]) for section in page.get("sections") or []
+            for s in section.get("sentences") or [] if s.get("text")}
+
+
+def listed_articles(page: dict[str, Any]) -> set[int]:
+    """The articles a summary (or a page built from one) lists."""
+    return {int(a["article_id"]) for a in page.get("related") or []
+            if a.get("article_id") is not None}
+
+
+def visit_columns(summary: dict[str, Any]) -> dict[str, str]:
+    """``visit_articles`` and ``visit_sentences`` of a summary: what a reader's visit of
+    its page sees (besides the story's members), as sorted JSON lists."""
+    return {"visit_articles": json.dumps(sorted(listed_articles(summary))),
+            "visit_sentences": json.dumps(sorted(sentence_keys(summary)))}
+
+
 # --- storing -----------------------------------------------------------------------------
 
 
 def render_for_storage(conn: Connection, story_id: int, *, members_hash: str,
                        headline: str, summary_json: str, written_at: Any) -> dict[str, Any]:
     """The ``page_*`` column values for a summary about to be (or just) saved: renderings
-    when a stored page can stand for the page rendered on request, else NULLs. Reads the
-    story row; does not write."""
-    values = {**NOT_STORED, "page_version": page_version()}
+    when a stored page can stand for the page rendered on request, else NULLs; and its
+    ``visit_*`` columns. Reads the story row; does not write."""
+    summary = json.loads(summary_json)
+    values = {**NOT_STORED, "page_version": page_version(), **visit_columns(summary)}
     row = page_store.story_row(conn, story_id)
     if row is None or row.status == "merged":
         return values
-    summary = json.loads(summary_json)
     if not (summary.get("headline") and summary["headline"] == headline
             and summary.get("updated_at") and summary.get("related")):
         return values
