@@ -17,13 +17,7 @@ from storyline.storage import personal as personal_store
 from storyline.storage import readstate
 from storyline.storage import summaries as summary_store
 from storyline.storage.readstate import Visit
-from storyline.write.page import listed_articles, sentence_key, sentence_keys, visit_columns
-
-__all__ = ["article_ids", "fingerprint", "record_first_visit", "record_visit", "sentence_key",
-           "sentence_keys"]
-
-#: The articles a page (or the summary it is built from) lists.
-article_ids = listed_articles
+from storyline.write.page import listed_articles, sentence_keys, visit_columns
 
 
 def fingerprint(members_hash: str | None, written_at: Any) -> str:
@@ -40,7 +34,7 @@ def record_visit(conn: Connection, user_id: int, story_id: int, page: dict[str, 
     if before is not None and before.fingerprint == fp:
         readstate.mark_read(conn, user_id, members, now)
         return before
-    seen_a, seen_s = article_ids(page) | set(members), sentence_keys(page)
+    seen_a, seen_s = listed_articles(page) | set(members), sentence_keys(page)
     if before is None:
         new_a: set[int] = set()
         new_s: set[str] = set()

@@ -31,7 +31,7 @@ from storyline.web import queries, stored
 from storyline.web.auth import Viewer, account_menu, personalize
 from storyline.web.reader import Reader, View
 from storyline.web.render import render, to_json
-from storyline.write.page import story_page, summary_fragment
+from storyline.write.page import sentence_key, story_page, summary_fragment
 
 PAGE_SIZE = queries.PAGE_SIZE
 NEW_MARK_CLASS = "new-since"
@@ -253,7 +253,7 @@ def _mark_new(fragment: str, page: dict[str, Any], visit: readstate.Visit) -> st
     for section in page.get("sections") or []:
         for s in section.get("sentences") or []:
             text = s.get("text")
-            if text and reading.sentence_key(text) in visit.new_sentences:
+            if text and sentence_key(text) in visit.new_sentences:
                 safe = str(escape(text))
                 if safe in fragment:
                     fragment = fragment.replace(
