@@ -41,7 +41,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from storyline.cluster.engine import ClusterEngine, EngineConfig  # noqa: E402
+from storyline.cluster.engine import ClusterEngine, EngineConfig, stored_weights  # noqa: E402
 from storyline.cluster.features import FEATURES, pair_features  # noqa: E402
 from storyline.cluster.model import (  # noqa: E402
     MODEL_FILE,
@@ -137,7 +137,7 @@ def gold_pairs(reps: Sequence[ArticleRep], order: Sequence[int], gold: Sequence[
     for i in order:
         art = reps[i]
         engine.stats.observe(art.terms, art.entities)
-        tfidf = engine.stats.tfidf(art.terms)
+        tfidf = stored_weights(engine.stats.tfidf(art.terms))
         for cand in engine._candidates(art.dense, art.time):
             X.append(pair_features(art, tfidf, engine.stories[cand], engine.stats))
             y.append(1 if story_of.get(gold[i]) == cand else 0)
