@@ -51,6 +51,9 @@ def main() -> None:
                     help="constrain the trees as train_pair_model.MONOTONE says")
     ap.add_argument("--free", default="",
                     help="with --monotone: comma-separated features left unconstrained")
+    ap.add_argument("--censor", action="store_true",
+                    help="drop the pairs a fixed-size file cannot label (a candidate "
+                         "story already as big as every story of its file)")
     args = ap.parse_args()
     config = EngineConfig(merge_max_small=args.merge_max_small)
     data = load_data(config, pairs_cache=args.pairs_cache, text_words=args.text_words)
@@ -67,7 +70,7 @@ def main() -> None:
         (thr, merge), _s, models = out_of_fold(
             data, config, names, grid,
             monotone=[n for n in names if n not in args.free.split(",")]
-            if args.monotone else False)
+            if args.monotone else False, censor=args.censor)
         s = score(data, models, thr, merge, config, mixed=True)
         rows.append((variant or "(all)", thr, merge, s.line()))
         print(f"  -> {rows[-1]}", flush=True)

@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from storyline.cluster.engine import ClusterEngine, EngineConfig  # noqa: E402
+from storyline.cluster.engine import ClusterEngine, EngineConfig, stored_weights  # noqa: E402
 from storyline.cluster.features import FEATURES, pair_features  # noqa: E402
 from storyline.cluster.model import (  # noqa: E402
     MODEL_FILE,
@@ -137,7 +139,7 @@ def gold_pairs(reps: Sequence[ArticleRep], order: Sequence[int], gold: Sequence[
     for i in order:
         art = reps[i]
         engine.stats.observe(art.terms, art.entities)
-        tfidf = engine.stats.tfidf(art.terms)
+        tfidf = stored_weights(engine.stats.tfidf(art.terms))
         for cand in engine._candidates(art.dense, art.time):
             X.append(pair_features(art, tfidf, engine.stories[cand], engine.stats))
             y.append(1 if story_of.get(gold[i]) == cand else 0)
@@ -210,14 +212,31 @@ class Fitted:
     names: tuple[str, ...]  # the features it reads, in its column order
 
 
+def censored(d: FileData, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Without the pairs that a fixed-size file cannot label: where every story of a file
+    has the same size k (a set built k articles per event), a candidate story that already
+    has k members is a negative by construction, not because the article reports another
+    event. Those pairs are dropped, so no model learns "a story of k takes no more"."""
+    sizes = Counter(a.story for a in d.arts).values()
+    if len(set(sizes)) != 1:
+        return X, y
+    full = X[:, FEATURES.index("log_size")] >= math.log1p(next(iter(sizes))) - 1e-9
+    return X[~full], y[~full]
+
+
 def fit(data: list[FileData], folds: Sequence[int], names: Sequence[str] = USED,
-        trees: int = TREES, monotone: bool | Sequence[str] = False) -> Fitted:
+        trees: int = TREES, monotone: bool | Sequence[str] = False,
+        censor: bool = False) -> Fitted:
     """Trees on the pairs of ``folds`` of every file, each file weighing the same, reading
     only the features ``names`` (with ``monotone``, constrained as ``MONOTONE`` says; a
-    sequence of names constrains only those)."""
+    sequence of names constrains only those; with ``censor``, without the pairs
+    :func:`censored` drops)."""
     cols = feature_columns(tuple(names))
-    xs = [(np.vstack([d.pairs[f][0] for f in folds])[:, cols],
-           np.concatenate([d.pairs[f][1] for f in folds])) for d in data]
+    raw = [(d, np.vstack([d.pairs[f][0] for f in folds]),
+            np.concatenate([d.pairs[f][1] for f in folds])) for d in data]
+    if censor:
+        raw = [(d, *censored(d, X, y)) for d, X, y in raw]
+    xs = [(X[:, cols], y) for _, X, y in raw]
     X = np.vstack([x for x, _ in xs])
     y = np.concatenate([y for _, y in xs])
     w = np.concatenate([np.full(len(yy), len(y) / (len(xs) * len(yy))) for _, yy in xs])
@@ -298,11 +317,11 @@ def score(data: list[FileData], models: dict[int | None, Fitted],
 
 def out_of_fold(data: list[FileData], config: EngineConfig, names: Sequence[str] = USED,
                 grid: Sequence[tuple[float, float]] | None = None, trees: int = TREES,
-                monotone: bool | Sequence[str] = False,
+                monotone: bool | Sequence[str] = False, censor: bool = False,
                 ) -> tuple[tuple[float, float], Score, dict[int | None, Fitted]]:
     """Fold models, and the (join, merge) thresholds with the best mean out-of-fold F1."""
     models: dict[int | None, Fitted] = {
-        f: fit(data, [g for g in range(FOLDS) if g != f], names, trees, monotone)
+        f: fit(data, [g for g in range(FOLDS) if g != f], names, trees, monotone, censor)
         for f in range(FOLDS)}
     best: tuple[tuple[float, float], Score] | None = None
     for thr, merge in grid or itertools.product(THRESHOLDS, MERGE_THRESHOLDS):
@@ -337,6 +356,9 @@ def main() -> None:
                     help="constrain the trees as MONOTONE says")
     ap.add_argument("--free", default="",
                     help="with --monotone: comma-separated features left unconstrained")
+    ap.add_argument("--censor", action="store_true",
+                    help="drop the pairs a fixed-size file cannot label (a candidate "
+                         "story already as big as every story of its file)")
     args = ap.parse_args()
     config = EngineConfig(merge_max_small=args.merge_max_small)
     data = load_data(config, pairs_cache=args.pairs_cache, text_words=args.text_words)
@@ -349,10 +371,11 @@ def main() -> None:
     monotone: bool | list[str] = (
         [n for n in names if n not in args.free.split(",")] if args.monotone else False)
     (thr, merge), oof, models = out_of_fold(data, config, names, grid, trees=args.trees,
-                                            monotone=monotone)
+                                            monotone=monotone, censor=args.censor)
     oof_mixed = score(data, models, thr, merge, config, mixed=True)
     print(f"chosen: threshold {thr} merge {merge}; out of fold {oof_mixed.line()}")
-    forest = fit(whole_file_pairs(data, config), [0], names, args.trees, monotone)
+    forest = fit(whole_file_pairs(data, config), [0], names, args.trees, monotone,
+                 args.censor)
     inside = score(data, {None: forest}, thr, merge, config, mixed=True)
     print(f"in sample: {inside.line()}")
 
@@ -367,7 +390,7 @@ def main() -> None:
         "merge_threshold": merge, "forest": forest.forest,
         "meta": {"trained_on": FILES, "folds": FOLDS, "dropped": list(args.drop),
                  "text_words": args.text_words, "merge_max_small": args.merge_max_small,
-                 "trees": args.trees, "monotone": monotone,
+                 "trees": args.trees, "monotone": monotone, "censor": args.censor,
                  "out_of_fold": figures(oof_mixed),
                  "in_sample": figures(inside),
                  "pairs": int(sum(len(p[1]) for d in data for p in d.pairs.values()))},

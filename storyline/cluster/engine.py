@@ -8,9 +8,11 @@ the arrival rate times the window, not by the size of the archive. Each candidat
 scored by the learned pair model; the article joins the best story at or above the
 model's threshold, or starts a new one. Near-duplicates join their original's story.
 
-Every ``consolidate_every`` assignments, the stories touched since the last pass are
-compared with their nearest active neighbours and merged when the pair model (story vs
-story) says they converged; members that no longer fit their story are split off.
+Every ``consolidate_every`` assignments (counted over the whole history, so a clusterer
+restarted from the database consolidates where the live one would have), the stories
+touched since the last pass are compared with their nearest active neighbours and merged
+when the pair model (story vs story) says they converged; members that no longer fit
+their story are split off.
 """
 
 from __future__ import annotations
@@ -44,12 +46,33 @@ class Assignment:
     score: float | None
     created: bool
     reason: str  # model | new | duplicate
+    weights: dict[str, float] = field(default_factory=dict)  # the TF-IDF it added
 
 
 @dataclass
 class ConsolidationReport:
     merged: list[tuple[int, int]] = field(default_factory=list)  # (absorbed, into)
     split: list[tuple[int | str, int, int]] = field(default_factory=list)  # (article, from, to)
+
+
+def stored_weights(tfidf: dict[str, float]) -> dict[str, float]:
+    """``tfidf`` at the precision it is stored with (float32, ``pack_weights``): a story
+    rebuilt from the database sums the very numbers the live one summed."""
+    values = np.fromiter(tfidf.values(), dtype=np.float32, count=len(tfidf))
+    return dict(zip(tfidf, values.tolist(), strict=True))
+
+
+def pack_weights(weights: dict[str, float]) -> bytes:
+    """A member's weights for storage, in the order of its terms (little-endian float32)."""
+    return np.fromiter(weights.values(), dtype="<f4", count=len(weights)).tobytes()
+
+
+def unpack_weights(terms: dict[str, int], data: bytes | None) -> dict[str, float] | None:
+    """The weights ``pack_weights`` stored for an article with these ``terms`` (None when
+    none were stored or they do not fit the terms)."""
+    if not data or len(data) != 4 * len(terms):
+        return None
+    return dict(zip(terms, np.frombuffer(data, dtype="<f4").tolist(), strict=True))
 
 
 class ClusterEngine:
@@ -65,7 +88,6 @@ class ClusterEngine:
         self.merged_into: dict[int, int] = {}
         self.expired: set[int] = set()  # left the index; kept until forget_expired()
         self.clock: float | None = None  # newest article time seen
-        self._since_consolidation = 0
         self._pending: set[int] = set()  # touched since the last consolidation
         self._ids: list[int] = []
         self._row: dict[int, int] = {}
@@ -141,7 +163,7 @@ class ClusterEngine:
 
     def assign(self, art: ArticleRep) -> Assignment:
         self.stats.observe(art.terms, art.entities)
-        tfidf = self.stats.tfidf(art.terms)
+        tfidf = stored_weights(self.stats.tfidf(art.terms))
         if art.time is not None:
             self.clock = art.time if self.clock is None else max(self.clock, art.time)
 
@@ -174,10 +196,9 @@ class ClusterEngine:
         self._index_put(story)
         self.touched.add(story_id)
         self._pending.add(story_id)
-        self._since_consolidation += 1
-        if self._since_consolidation >= self.config.consolidate_every:
+        if self.stats.n % self.config.consolidate_every == 0:
             self.consolidate()
-        return Assignment(art.id, story_id, score, created, reason)
+        return Assignment(art.id, story_id, score, created, reason, tfidf)
 
     # ---- consolidation ---------------------------------------------------------------
     def _story_as_article(self, story: StoryState) -> tuple[ArticleRep, dict[str, float]]:
@@ -199,7 +220,6 @@ class ClusterEngine:
     def consolidate(self) -> ConsolidationReport:
         """Merge touched stories into converged neighbours; split off misfit members."""
         report = ConsolidationReport()
-        self._since_consolidation = 0
         pending, self._pending = self._pending, set()
         for sid in sorted(pending):
             sid = self.resolve(sid)

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine
 
-from storyline.cluster.engine import ClusterEngine, EngineConfig
+from storyline.cluster.engine import (
+    ClusterEngine,
+    EngineConfig,
+    pack_weights,
+    stored_weights,
+    unpack_weights,
+)
 from storyline.cluster.model import PairModel
 from storyline.cluster.represent import ArticleRep, TermStats, to_days
 from storyline.cluster.state import StoryState
@@ -92,10 +98,17 @@ def load_story(conn: Connection, engine: ClusterEngine, story_id: int) -> StoryS
         return None
     state = StoryState(id=story_id, dim=engine.config.dim)
     for row in rows:
-        rep = _rep_from_row(row)
-        state.add(rep, engine.stats.tfidf(rep.terms))
+        _add_member(state, row, engine.stats)
     engine.add_story(state)
     return state
+
+
+def _add_member(state: StoryState, row: Any, stats: TermStats) -> None:
+    """Add a stored member with the weights it added when it joined (recomputed from
+    today's frequencies only for memberships stored before they were kept)."""
+    rep = _rep_from_row(row)
+    weights = unpack_weights(rep.terms, row.weights)
+    state.add(rep, weights if weights is not None else stored_weights(stats.tfidf(rep.terms)))
 
 
 _LOAD_CHUNK = 500  # stories per query when the index is rebuilt
@@ -112,8 +125,7 @@ def load_active(conn: Connection, engine: ClusterEngine, horizon: datetime | Non
                 if state is not None:
                     engine.add_story(state)
                 state = StoryState(id=row.story_id, dim=engine.config.dim)
-            rep = _rep_from_row(row)
-            state.add(rep, engine.stats.tfidf(rep.terms))
+            _add_member(state, row, engine.stats)
         if state is not None:
             engine.add_story(state)
     top = story_store.max_story_id(conn)
@@ -244,6 +256,7 @@ class ClusterService:
                 reps = {r.id: _rep_from_row(r) for r in vector_store.article_reps(
                     conn, [x.id for x in rows])}
                 assigned: list[tuple[int, float | None]] = []
+                weights: dict[int, bytes] = {}
                 for row in rows:
                     rep = reps[row.id]
                     if rep.duplicate_of is not None and rep.duplicate_of not in \
@@ -260,7 +273,8 @@ class ClusterService:
                     else:
                         report.joined += 1
                     assigned.append((row.id, result.score))
-                self._flush(conn, report, assigned)
+                    weights[row.id] = pack_weights(result.weights)
+                self._flush(conn, report, assigned, weights)
                 if in_batch is not None:
                     in_batch(conn, [r.id for r in rows])
             done += len(rows)
@@ -276,7 +290,8 @@ class ClusterService:
         return report
 
     def _flush(self, conn: Connection, report: ClusterReport,
-               assigned: list[tuple[int, float | None]]) -> None:
+               assigned: list[tuple[int, float | None]],
+               weights: dict[int, bytes] | None = None) -> None:
         """Write every story the engine touched since the last flush, then the new
         memberships, then move members that merges and splits relocated."""
         engine = self.index
@@ -293,7 +308,7 @@ class ClusterService:
                 story_store.mark_merged(conn, sid, engine.resolve(sid), now)
         story_store.add_members(conn, [
             (aid, engine.resolve(engine.article_story[aid]), score) for aid, score in assigned
-        ], now)
+        ], now, weights)
         for sid in sorted(touched):
             state = engine.stories.get(sid)
             if state is None:

@@ -1,7 +1,15 @@
-"""A story as the clustering keeps it in memory: running sums and sets, O(1) to update."""
+"""A story as the clustering keeps it in memory: running sums and sets, O(1) to update.
+
+The state is a function of the story's members, not of the order they came in: the term
+vector is the plain sum of the members' TF-IDF weights (each as it was when the member
+joined; the service stores them), the kept members are the most recent by time, and the
+counters are sums. A clusterer restarted from the database rebuilds exactly the state the
+live one had, so a crash changes no later decision.
+"""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +27,12 @@ def weekdays_of(art: ArticleRep) -> frozenset[str]:
     return frozenset(d for d in WEEKDAYS if d in art.terms)
 
 MEMBER_VECTORS_KEPT = 48  # most recent member vectors kept for the nearest-member features
-MAX_STORY_TERMS = 400  # story term vector is pruned to its heaviest terms
+
+
+def recency(member: tuple[ArticleRep, dict[str, float]]) -> tuple[float, str]:
+    """The order of the kept members: by time (undated first), then id."""
+    rep = member[0]
+    return (-math.inf if rep.time is None else rep.time, str(rep.id))
 
 
 @dataclass
@@ -29,8 +42,8 @@ class StoryState:
     members: list[int | str] = field(default_factory=list)
     sum_dense: np.ndarray = field(init=False)
     sum_title: np.ndarray = field(init=False)
-    # The most recent members, whole (with the TF-IDF weights they added): the
-    # nearest-member features, split-offs and the central title read them.
+    # The most recent members (``recency``), whole, with the TF-IDF weights they added:
+    # the nearest-member features, split-offs and the central title read them.
     kept: list[tuple[ArticleRep, dict[str, float]]] = field(default_factory=list)
     terms: dict[str, float] = field(default_factory=dict)
     entities: Counter[str] = field(default_factory=Counter)
@@ -117,10 +130,14 @@ class StoryState:
                 self.terms[term] = left
             else:
                 self.terms.pop(term, None)
-        if len(self.terms) > 2 * MAX_STORY_TERMS:
-            keep = sorted(self.terms.items(), key=lambda kv: -kv[1])[:MAX_STORY_TERMS]
-            self.terms = dict(keep)
         self._terms_norm = None
+
+    def _keep(self, members: list[tuple[ArticleRep, dict[str, float]]]) -> None:
+        for member in members:
+            bisect.insort(self.kept, member, key=recency)
+        if len(self.kept) > MEMBER_VECTORS_KEPT:
+            del self.kept[:len(self.kept) - MEMBER_VECTORS_KEPT]
+        self._matrices = self._centroids = None
 
     def _add_time(self, t: float | None) -> None:
         if t is not None:
@@ -131,10 +148,7 @@ class StoryState:
         self.members.append(art.id)
         self.sum_dense += art.dense
         self.sum_title += art.title_dense
-        self.kept.append((art, tfidf))
-        if len(self.kept) > MEMBER_VECTORS_KEPT:
-            del self.kept[0]
-        self._matrices = self._centroids = None
+        self._keep([(art, tfidf)])
         self._add_terms(tfidf)
         self.entities.update(art.entities)
         self.numbers.update(art.numbers)
@@ -155,8 +169,7 @@ class StoryState:
         self.members.extend(other.members)
         self.sum_dense += other.sum_dense
         self.sum_title += other.sum_title
-        self.kept = (self.kept + other.kept)[-MEMBER_VECTORS_KEPT:]
-        self._matrices = self._centroids = None
+        self._keep(other.kept)
         self._add_terms(other.terms)
         self.entities.update(other.entities)
         self.numbers.update(other.numbers)

@@ -212,6 +212,10 @@ story_members = Table(
     Column("score", Float),
     Column("assigned_at", UTCDateTime, nullable=False),
     Column("substory_id", Integer, ForeignKey("substories.id", ondelete="SET NULL")),
+    # The TF-IDF weights the article added to its story when it joined (float32, in the
+    # order of its vectors' terms): a restarted clusterer sums these, not weights
+    # recomputed from later document frequencies. NULL for rows older than 0011.
+    Column("weights", LargeBinary),
     Index("ix_story_members_story", "story_id"),
 )
 

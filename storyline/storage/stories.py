@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -275,11 +275,14 @@ def mark_merged(conn: Connection, story_id: int, into: int, now: datetime) -> No
 
 
 def add_members(conn: Connection, members: Sequence[tuple[int, int, float | None]],
-                now: datetime) -> None:
-    """Insert ``(article_id, story_id, score)`` memberships assigned at ``now``."""
+                now: datetime, weights: Mapping[int, bytes] | None = None) -> None:
+    """Insert ``(article_id, story_id, score)`` memberships assigned at ``now``;
+    ``weights``: by article id, what each added to its story's term vector (packed)."""
     if members:
+        weights = weights or {}
         conn.execute(insert(story_members), [
-            {"article_id": aid, "story_id": sid, "score": score, "assigned_at": now}
+            {"article_id": aid, "story_id": sid, "score": score, "assigned_at": now,
+             "weights": weights.get(aid)}
             for aid, sid, score in members
         ])
 

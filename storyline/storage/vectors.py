@@ -55,11 +55,12 @@ def story_reps(conn: Connection, story_id: int) -> list[Any]:
 
 def stories_reps(conn: Connection, story_ids: Sequence[int]) -> list[Any]:
     """As :func:`article_reps` for the members of several stories in one query: each row
-    also carries ``story_id``; rows come by story id, then in publication order."""
+    also carries ``story_id`` and ``weights`` (what it added to the story, packed, or
+    None); rows come by story id, then in publication order."""
     if not story_ids:
         return []
     return list(conn.execute(
-        _rep_query().add_columns(story_members.c.story_id)
+        _rep_query().add_columns(story_members.c.story_id, story_members.c.weights)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .where(story_members.c.story_id.in_(list(story_ids)))
         .order_by(story_members.c.story_id,
