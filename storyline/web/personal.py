@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -306,6 +307,9 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
 
     page_key = ("view", "story", story_id, afmt)
     read: dict[str, Any] = {}  # "row": the story state read with its stored page
+    # A first visit's record, written by the reader's visit writer (batched commits)
+    # before the page is answered.
+    pending: list[Callable[[Connection], object]] = []
 
     def anonymous_page(conn: Connection) -> View:
         """The anonymous page, from the cache or built now on ``conn`` (one trip to the
@@ -369,13 +373,14 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                                     who.state)
             return None  # the anonymous page, personalized
         if st.fingerprint is None and not st.mutes:
-            # A first visit without mutes shows nothing personal: record it from the
-            # stored summary (no page built) and serve the anonymous page, read first.
+            # A first visit without mutes shows nothing personal: the anonymous page,
+            # and the visit recorded from the stored summary (no page built) by the
+            # visit writer, committed before the page is answered.
             anonymous_page(conn)
-            reading.record_first_visit(conn, user_id, story_id, fp=fp,
-                                       visit_articles=st.visit_articles,
-                                       visit_sentences=st.visit_sentences,
-                                       member_ids=st.member_ids)
+            now = datetime.now(UTC)
+            pending.append(lambda wconn: reading.record_first_visit(
+                wconn, user_id, story_id, fp=fp, visit_articles=st.visit_articles,
+                visit_sentences=st.visit_sentences, member_ids=st.member_ids, now=now))
             return None
         row, _ = queries.resolve_story(conn, story_id)
         if row is None:
@@ -414,6 +419,8 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     else:
         await reader.cache.refresh()
         view, own = await reader.cache.run(build)
+        for write in pending:
+            await reader.visits.write(write)
         if own:
             plain_views.pop(key, None)
             return view
