@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, select
 
 from storyline.accounts import users as accounts
 from storyline.storage import personal as personal_store
 from storyline.storage import readstate
-from storyline.storage.schema import article_reads, story_visits
+from storyline.storage.schema import article_reads, story_visits, user_sessions
 from storyline.web import visits
 from storyline.web.visits import VisitWriter
 from storyline.write.page import render_missing
@@ -163,3 +164,46 @@ def test_the_thread_stops_when_idle_or_closed(engine: Engine, monkeypatch: Any) 
     assert first is not None and not first.is_alive() and stopped is None
     assert writer._thread is None
     assert visits_of(engine, ann.id) == sorted([storm, talks])
+
+
+def test_a_story_page_looks_the_session_up_once_either_way(engine: Engine,
+                                                           tmp_path: Path) -> None:
+    """A story page not in the page cache looks the session up on its own connection,
+    one in the cache on the event loop: either way a live session gets the user's page
+    (their menu, the visit recorded) and an ended one the anonymous page, nothing
+    recorded; the JSON twin likewise."""
+    data = build(engine)
+    render_missing(engine)
+    ann = accounts.add_user(engine, "ann", PASSWORD)
+    storm, talks, market = (data.stories[k] for k in ("storm", "talks", "market"))
+    with make_client(engine, tmp_path) as client:
+        page = client.get("/signin")
+        client.post("/signin", data={"name": "ann", "password": PASSWORD,
+                                     "csrf": form_token(page.text), "next": "/"},
+                    follow_redirects=False)
+        reader = client.app.state.reader  # type: ignore[attr-defined]
+        assert not reader.cache.holds(("view", "story", storm, "html"))
+        first = client.get(f"/stories/{storm}")  # not cached: looked up in the threadpool
+        assert first.status_code == 200 and ">ann</a>" in first.text
+        assert first.headers["cache-control"].startswith("private")
+        assert client.get(f"/api/stories/{market}").json()["reader"]["read"] is True
+        anonymous = TestClient(client.app)  # caches the anonymous page (no writes)
+        anonymous.get(f"/stories/{market}")
+        assert reader.cache.holds(("view", "story", market, "html"))
+        again = client.get(f"/stories/{market}")  # cached: looked up on the loop
+        assert again.status_code == 200 and ">ann</a>" in again.text
+        assert visits_of(engine, ann.id) == sorted([storm, market])
+        with engine.begin() as conn:  # the session ends (signed out elsewhere)
+            conn.execute(user_sessions.delete())
+        gone = []
+        assert not reader.cache.holds(("view", "story", talks, "html"))
+        gone.append(client.get(f"/stories/{talks}"))  # not cached
+        anonymous.get(f"/stories/{storm}")
+        assert reader.cache.holds(("view", "story", storm, "html"))
+        gone.append(client.get(f"/stories/{storm}"))  # cached
+        for r in gone:
+            assert r.status_code == 200 and "Sign in</a>" in r.text
+            assert ">ann</a>" not in r.text
+            assert not r.headers.get("cache-control", "").startswith("private")
+        assert "reader" not in client.get(f"/api/stories/{talks}").json()
+    assert visits_of(engine, ann.id) == sorted([storm, market])
