@@ -162,6 +162,7 @@ def serve_cmd(app: AppContext, host: str | None, port: int | None, no_worker: bo
         if pages_thread is not None and pages_thread.is_alive():
             pages_thread.join(timeout=10)
         if workers == 1:
+            web.state.reader.visits.close()
             web.state.reader.cache.close()
         engine.dispose()
     click.echo("Stopped.")

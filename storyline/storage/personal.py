@@ -17,6 +17,8 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
 )
@@ -94,13 +96,18 @@ def story_view_state(conn: Connection, user_id: int, story_id: int, *,
 # running them on SQLite): the visit, and the read marks.
 _UID_I: Any = bindparam("uid", type_=Integer)
 _NOW: Any = bindparam("now", type_=UTCDateTime)
-_INSERT_VISIT = Prepared(insert(story_visits).values(
-    user_id=_UID_I, story_id=bindparam("sid", type_=Integer), visited_at=_NOW,
-    fingerprint=bindparam("fingerprint"), seen_articles=bindparam("seen_articles"),
-    seen_sentences=bindparam("seen_sentences"), previous_at=None, new_articles="[]",
-    new_sentences="[]"))
-_member_sel = (select(story_members.c.article_id)
-               .where(story_members.c.story_id == bindparam("sid", type_=Integer)))
+_SID_I: Any = bindparam("sid", type_=Integer)
+# Written only when the user has no visit of the story yet: two first visits at once
+# (two tabs) record one, and neither fails.
+_INSERT_VISIT = Prepared(insert(story_visits).from_select(
+    ["user_id", "story_id", "visited_at", "fingerprint", "seen_articles", "seen_sentences",
+     "previous_at", "new_articles", "new_sentences"],
+    select(_UID_I, _SID_I, _NOW, bindparam("fingerprint", type_=String),
+           bindparam("seen_articles", type_=String), bindparam("seen_sentences", type_=String),
+           null(), literal("[]"), literal("[]"))
+    .where(~exists().where(story_visits.c.user_id == _UID_I,
+                           story_visits.c.story_id == _SID_I))))
+_member_sel = select(story_members.c.article_id).where(story_members.c.story_id == _SID_I)
 _MARK_STORY_READ = Prepared(insert(article_reads).from_select(
     ["user_id", "article_id", "read_at"],
     select(_UID_I, articles.c.id, _NOW)
@@ -110,11 +117,12 @@ _MARK_STORY_READ = Prepared(insert(article_reads).from_select(
 
 
 def insert_first_visit(conn: Connection, user_id: int, story_id: int, now: Any, *,
-                       fingerprint: str, seen_articles: str, seen_sentences: str) -> None:
-    """The user's first visit of the story (nothing new since a visit before it)."""
-    _INSERT_VISIT.run(conn, {"uid": user_id, "sid": story_id, "now": now,
-                             "fingerprint": fingerprint, "seen_articles": seen_articles,
-                             "seen_sentences": seen_sentences})
+                       fingerprint: str, seen_articles: str, seen_sentences: str) -> bool:
+    """The user's first visit of the story (nothing new since a visit before it); False
+    (nothing written) when the user has a visit of it already."""
+    params = {"uid": user_id, "sid": story_id, "now": now, "fingerprint": fingerprint,
+              "seen_articles": seen_articles, "seen_sentences": seen_sentences}
+    return _INSERT_VISIT.run(conn, params) > 0
 
 
 def mark_story_read(conn: Connection, user_id: int, story_id: int, now: Any) -> int:

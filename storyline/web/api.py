@@ -140,11 +140,7 @@ async def api_me(request: Request) -> Response:
             responses={301: {"description": "Merged into another story"},
                        404: {"description": "No such story"}})
 async def api_story(request: Request, story_id: ItemId) -> Response:
-    who = await auth.viewer(request)
-    if who.signed_in:
-        view = await personal.story_view(reader(request), who, story_id, "json")
-    else:
-        view = await reader(request).story_view(story_id, "json")
+    view, _ = await personal.story_for(reader(request), request, story_id, "json")
     if view.kind == "merged":
         return RedirectResponse(f"/api/stories/{view.target}", status_code=301)
     if view.kind == "missing":

@@ -81,6 +81,15 @@ async def _session_viewer(engine: Engine, cookie: str) -> Viewer | None:
     return Viewer(session.user, session.csrf, "session", session.state)
 
 
+def session_to_find(request: Request) -> str | None:
+    """The session cookie of a request whose viewer is not looked up yet and that has
+    no ``Authorization`` header, for a view that looks the session up on its own
+    connection (``web.personal.story_view``); else None (``viewer`` finds who asks)."""
+    if getattr(request.state, "viewer", None) is not None or bearer_token(request):
+        return None
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
 def secure_request(request: Request) -> bool:
     public = request.app.state.settings.public_url.strip().lower()
     return request.url.scheme == "https" or public.startswith("https://")

@@ -110,11 +110,7 @@ async def category(request: Request, name: CategoryName, page: PageNo = 1) -> Re
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 async def story(request: Request, story_id: StoryId) -> Response:
-    who = await auth.viewer(request)
-    if who.signed_in:
-        view = await personal.story_view(reader(request), who, story_id, "html")
-    else:
-        view = await reader(request).story_view(story_id, "html")
+    view, who = await personal.story_for(reader(request), request, story_id, "html")
     if view.kind == "merged":
         return RedirectResponse(f"/stories/{view.target}", status_code=301)
     if view.kind == "missing":

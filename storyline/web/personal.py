@@ -14,21 +14,31 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Request
 from markupsafe import escape
 from sqlalchemy import Connection
 
 from storyline import rank
 from storyline.accounts import muting, reading
+from storyline.accounts import users as accounts
 from storyline.accounts.muting import Mutes
 from storyline.storage import categories as category_store
 from storyline.storage import personal as personal_store
 from storyline.storage import readstate
 from storyline.storage import subscriptions as subscription_store
 from storyline.web import queries, stored
-from storyline.web.auth import Viewer, account_menu, personalize
+from storyline.web.auth import (
+    ANONYMOUS,
+    Viewer,
+    account_menu,
+    personalize,
+    session_to_find,
+    viewer,
+)
 from storyline.web.reader import Reader, View
 from storyline.web.render import render, to_json
 from storyline.write.page import sentence_key, story_page, summary_fragment
@@ -291,21 +301,46 @@ def _reader_json(visit: readstate.Visit | None, removed: int) -> dict[str, Any]:
             "muted_sources_removed": removed}
 
 
-async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> View:
-    """The story page (html or json) for a signed-in ``who``; marks it read."""
-    assert who.user is not None
-    user_id = who.user.id
+async def story_for(reader: Reader, request: Request, story_id: int, fmt: str
+                    ) -> tuple[View, Viewer]:
+    """The story page (html or json) for whoever asks, and who that was. A session
+    whose page is not in the cache is looked up in the view's own trip to the threadpool,
+    on its connection (``story_view(session=...)``): that view needs the trip anyway, and
+    a lookup on the event loop cost it more than the lookup itself (measured, docs/web.md);
+    a cached page keeps the lookup on the loop, so that a repeat view needs no trip."""
+    afmt: Any = "html" if fmt == "html" else "json"
+    session = session_to_find(request)
+    if session is not None and not reader.cache.holds(("view", "story", story_id, afmt)):
+        view, who = await story_view(reader, None, story_id, afmt, session=session)
+        request.state.viewer = who
+        return view, who
+    who = await viewer(request)
+    if who.signed_in:
+        return (await story_view(reader, who, story_id, afmt))[0], who
+    return await reader.story_view(story_id, afmt), who
+
+
+async def story_view(reader: Reader, who: Viewer | None, story_id: int, fmt: str, *,
+                     session: str | None = None) -> tuple[View, Viewer]:
+    """The story page (html or json) for a signed-in ``who``, or for the session cookie
+    ``session`` (``who`` None), looked up on the view's connection: the anonymous page
+    when it is not a live session. Marks the story read; returns the view and the
+    viewer."""
+    user_id = who.user.id if who is not None and who.user is not None else 0
     key = (user_id, story_id)
     plain_views = _plain(reader)
-    hit = plain_views.get(key)
-    plain_now = (hit is not None and hit[0] > time.monotonic() and who.state is not None
-                 and hit[1] == reader.cache.version and hit[1] is not None
-                 and hit[2] == who.state)
+    hit = plain_views.get(key) if who is not None else None
+    plain_now = (hit is not None and who is not None and hit[0] > time.monotonic()
+                 and who.state is not None and hit[1] == reader.cache.version
+                 and hit[1] is not None and hit[2] == who.state)
 
     afmt: Any = "html" if fmt == "html" else "json"
 
     page_key = ("view", "story", story_id, afmt)
     read: dict[str, Any] = {}  # "row": the story state read with its stored page
+    # A first visit's record, written by the reader's visit writer (batched commits)
+    # before the page is answered.
+    pending: list[Callable[[Connection], object]] = []
 
     def anonymous_page(conn: Connection) -> View:
         """The anonymous page, from the cache or built now on ``conn`` (one trip to the
@@ -325,9 +360,17 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
 
     def build() -> tuple[View, bool]:
         """(the view, whether it is the user's own) in one trip to the threadpool, on
-        one connection, in one transaction; a page of the user's own is rendered after
-        the commit."""
+        one connection, in one transaction (the session looked up first when it is
+        ``session``); a page of the user's own is rendered after the commit."""
+        nonlocal who, user_id, key
         with reader.engine.begin() as conn:
+            if who is None:
+                found = accounts.session_on(conn, session or "")
+                if found is None:
+                    who = ANONYMOUS
+                    return anonymous_page(conn), False
+                who = Viewer(found.user, found.csrf, "session", found.state)
+                user_id, key = found.user.id, (found.user.id, story_id)
             own = build_own(conn)
             if own is None:
                 return anonymous_page(conn), False
@@ -366,16 +409,17 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
                 if len(plain_views) >= _PLAIN_MAX:
                     plain_views.clear()
                 plain_views[key] = (time.monotonic() + PLAIN_TTL, reader.cache.version,
-                                    who.state)
+                                    who.state if who is not None else None)
             return None  # the anonymous page, personalized
         if st.fingerprint is None and not st.mutes:
-            # A first visit without mutes shows nothing personal: record it from the
-            # stored summary (no page built) and serve the anonymous page, read first.
+            # A first visit without mutes shows nothing personal: the anonymous page,
+            # and the visit recorded from the stored summary (no page built) by the
+            # visit writer, committed before the page is answered.
             anonymous_page(conn)
-            reading.record_first_visit(conn, user_id, story_id, fp=fp,
-                                       visit_articles=st.visit_articles,
-                                       visit_sentences=st.visit_sentences,
-                                       member_ids=st.member_ids)
+            now = datetime.now(UTC)
+            pending.append(lambda wconn: reading.record_first_visit(
+                wconn, user_id, story_id, fp=fp, visit_articles=st.visit_articles,
+                visit_sentences=st.visit_sentences, member_ids=st.member_ids, now=now))
             return None
         row, _ = queries.resolve_story(conn, story_id)
         if row is None:
@@ -407,6 +451,7 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
         html = stored.story_html(fragment, headline=page["headline"],
                                  article_count=page["article_count"],
                                  storyline=page["storyline"])
+        assert who is not None
         return View("ok", personalize(html, who))
 
     if plain_now:
@@ -414,13 +459,17 @@ async def story_view(reader: Reader, who: Viewer, story_id: int, fmt: str) -> Vi
     else:
         await reader.cache.refresh()
         view, own = await reader.cache.run(build)
+        for write in pending:
+            await reader.visits.write(write)
         if own:
             plain_views.pop(key, None)
-            return view
+            assert who is not None
+            return view, who
         anon = view
-    if anon.kind != "ok":
-        return anon
+    assert who is not None
+    if anon.kind != "ok" or who.user is None:
+        return anon, who
     if fmt == "json":
         extra = to_json({"reader": _reader_json(None, 0)})[1:]
-        return View("ok", anon.body[:-1] + b"," + extra)
-    return View("ok", personalize(anon.body, who))
+        return View("ok", anon.body[:-1] + b"," + extra), who
+    return View("ok", personalize(anon.body, who)), who

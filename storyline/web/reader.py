@@ -22,6 +22,7 @@ from storyline.settings import Settings
 from storyline.web import atom, queries, stored
 from storyline.web.cache import PageCache
 from storyline.web.render import render, to_json
+from storyline.web.visits import VisitWriter
 from storyline.write.page import story_page
 
 __all__ = ["Format", "Lookup", "Reader", "View", "to_json"]
@@ -58,6 +59,8 @@ class Reader:
         # views found "plain" (storyline.web.personal), per reader since ids repeat
         # across databases.
         self.plain_views: dict[tuple[int, int], tuple[float, Any, int | None]] = {}
+        # Signed-in views' writes (first visits), committed in batches.
+        self.visits = VisitWriter(engine)
 
     # --- data (sync: called on a worker thread, cached) ------------------------------
 
