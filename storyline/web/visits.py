@@ -56,8 +56,9 @@ class VisitWriter:
             thread.join(timeout=10)
 
     def _start(self) -> None:
-        if self._thread is not None:
-            return
+        # Always under the lock: the idle thread checks the queue and clears _thread
+        # under it, so a write put after that check finds _thread None and starts one
+        # (an unlocked read could see the leaving thread and strand the write).
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="storyline-visits",
