@@ -200,6 +200,15 @@ def test_teaser_keeps_its_complete_part_and_stale_times_leave() -> None:
         "Staunton Police arrested a man who fled."
     assert strip_stale("Last night, the Senate voted to end the shutdown.") == \
         "The Senate voted to end the shutdown."
+    # "yesterday" is stale the day after: it leaves the sentence, a possessive stays
+    assert strip_stale("Police yesterday arrested a 23-year-old man after the crash.") == \
+        "Police arrested a 23-year-old man after the crash."
+    assert strip_stale("The driver was arrested yesterday afternoon near the scene.") == \
+        "The driver was arrested near the scene."
+    assert not_report(_reported("Yesterday's vote in the Senate ended the standoff over "
+                                "the budget.")) == "stale time"
+    assert not_report(_reported("Yesterday, the Senate voted 60-40 to pass the spending "
+                                "bill.")) is None
     # a time days before the report stays, so the sentence is refused: without it a
     # sentence about another accident would read as the story's
     last_week = "Just last week, a serious hit-and-run accident took place in Queens."

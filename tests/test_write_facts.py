@@ -247,3 +247,18 @@ def test_a_section_title_repeats_no_word_of_an_earlier_one() -> None:
     third = ExtractiveWriter._section_title([2], {2: ph("Kimani Gray", "woman")}, groups, 3,
                                             [Section(first, [])])
     assert "Kimani" not in third and third != "Woman"
+
+
+def test_a_street_name_cut_to_its_last_word_is_no_title() -> None:
+    """The demo's Queens page had a section titled "Street": the tagger reads "117th
+    Street" as "Street", a capitalised word that names nothing alone."""
+    def ph(*texts: str) -> set[Phrase]:
+        return {Phrase(t.lower(), t) for t in texts}
+
+    phrases = {0: ph("police", "grey Toyota Camry", "Toyota Camry", "Street", "scene"),
+               1: ph("woman", "car", "Avenue", "Street")}
+    groups = Counter({"street": 1, "avenue": 1, "grey toyota camry": 1, "toyota camry": 1,
+                      "police": 2, "scene": 2, "woman": 3, "car": 1})
+    title = ExtractiveWriter._section_title([0, 1], phrases, groups, 6, [])
+    assert "Street" not in title and "Avenue" not in title
+    assert "Toyota Camry" in title

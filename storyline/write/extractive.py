@@ -91,6 +91,7 @@ people person man men woman women child children group groups side sides office 
 official report reports statement statements case cases issue issues matter matters week
 weeks day days year years month months show news story stories source sources area areas
 place places world country state states team member members fact facts point points
+street streets avenue avenues road roads boulevard lane drive
 """)
 
 
@@ -786,12 +787,12 @@ class ExtractiveWriter:
         sentence about the same thing (the verifier decides which do)."""
         sims = vecs @ vecs[i]
         cited = {cands[i].source}
-        n_sources = len({c.source for c in cands})
-        # A big story asks only its near-identical sentences' sources and at most
-        # MAX_ASKED others (each source asked is parsed and encoded whole).
-        floor = CITE_COSINE if n_sources <= MAX_ASKED * 2 else SUPPORT_COSINE
+        # At most MAX_ASKED others, the likest first (each source asked is parsed and
+        # encoded whole): a big story's fact is asked of the outlets that tell it in
+        # other words too ("Raj Chohan, 59, was killed by a drunk hit-and-run driver"
+        # and "A woman was killed by a hit-and-run driver in Queens").
         for j in np.argsort(-sims):
-            if float(sims[j]) < floor or len(cited) > MAX_ASKED:
+            if float(sims[j]) < CITE_COSINE or len(cited) > MAX_ASKED:
                 break
             cited.add(cands[int(j)].source)
         return sorted(cited)

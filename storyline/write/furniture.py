@@ -2,7 +2,8 @@
 "posted in", "on behalf of", subscribe and share prompts, photo credits), calls for tips
 ("Anyone with information … is asked to call"), teasers cut off with "…", headlines
 set as text ("Herald: Sox Make Offer To Teixeira (8 Years?)"), and relative times that
-go stale once the page is read a day later ("this morning's fire", "just last week").
+go stale once the page is read a day later ("this morning's fire", "yesterday",
+"just last week").
 
 Both writers and the timeline use these tests; the page scorer
 (``storyline.evaluate.pages``) keeps its own fixed pattern, so the two can disagree only
@@ -44,7 +45,8 @@ _TIP = re.compile(
 # Times that mean something only on the day of writing: "this morning's fire".
 _STALE = re.compile(
     r"\b(?:this (?:morning|afternoon|evening)(?:['’]s)?|tonight(?:['’]s)?|"
-    r"last night(?:['’]s)?|earlier today|later today|earlier this (?:morning|afternoon|"
+    r"last night(?:['’]s)?|yesterday(?:['’]s)?|earlier today|later today|"
+    r"earlier this (?:morning|afternoon|"
     r"evening)|just (?:last|this) (?:week|month)|right now|at (?:the time of|press) time|"
     r"as of this writing|at this hour|a (?:few|couple of) (?:hours|minutes) ago|"
     r"moments ago|so far today)\b",
@@ -59,7 +61,8 @@ _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
 # another event ("Just last week, a serious hit-and-run accident took place in Queens"),
 # and without it the page would tell that as the story's; such a sentence is refused.
 _STALE_ADVERB = re.compile(
-    r"\s*,?\s*\b(?:this (?:morning|afternoon|evening)|tonight|last night|earlier today|"
+    r"\s*,?\s*\b(?:this (?:morning|afternoon|evening)|tonight|last night|"
+    r"yesterday(?: (?:morning|afternoon|evening))?|earlier today|"
     r"later today|earlier this (?:morning|afternoon|evening)|just this "
     r"(?:week|month))\b(?![’'-])(?!\s*['’]s)\s*,?", re.IGNORECASE)
 _TEASER_END = re.compile(r"(?:…|\.\.\.|\[\.\.\.\]|\[…\])\s*[\"”’)]*\s*$")
