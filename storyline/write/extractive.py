@@ -67,6 +67,7 @@ MAX_SECTIONS = 6
 SUPPORT_COSINE = 0.80  # another source "says the same" above this sentence similarity
 CITE_COSINE = 0.6  # a source with a sentence this alike is asked to confirm a sentence
 MAX_ASKED = 6  # other sources asked to confirm one sentence
+BIG_CITE_COSINE = 0.7  # the same in a story of more than 2 * MAX_ASKED sources
 REDUNDANT_COSINE = 0.80  # two summary sentences closer than this repeat each other
 GROUP_CUT = 0.50  # cosine distance cut between sub-topic groups
 # A group of at most MERGE_SMALL sentences this alike to another (centroids) joins it,
@@ -791,8 +792,10 @@ class ExtractiveWriter:
         # encoded whole): a big story's fact is asked of the outlets that tell it in
         # other words too ("Raj Chohan, 59, was killed by a drunk hit-and-run driver"
         # and "A woman was killed by a hit-and-run driver in Queens").
+        floor = CITE_COSINE if len({c.source for c in cands}) <= MAX_ASKED * 2 \
+            else BIG_CITE_COSINE
         for j in np.argsort(-sims):
-            if float(sims[j]) < CITE_COSINE or len(cited) > MAX_ASKED:
+            if float(sims[j]) < floor or len(cited) > MAX_ASKED:
                 break
             cited.add(cands[int(j)].source)
         return sorted(cited)
