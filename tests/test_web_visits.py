@@ -207,3 +207,48 @@ def test_a_story_page_looks_the_session_up_once_either_way(engine: Engine,
             assert not r.headers.get("cache-control", "").startswith("private")
         assert "reader" not in client.get(f"/api/stories/{talks}").json()
     assert visits_of(engine, ann.id) == sorted([storm, market])
+
+
+def test_server_processes_take_turns_to_write(engine: Engine) -> None:
+    """On a SQLite file the writers of all server processes take turns through a file
+    lock beside the database: while another holds it nothing is committed, and the
+    writes queued meanwhile go in one batch once it lets go (SQLite's own busy wait,
+    in growing sleeps, stalled a batch for seconds). PostgreSQL waits on its own."""
+    import fcntl
+    import os
+
+    data = build(engine)
+    ann = accounts.add_user(engine, "ann", PASSWORD)
+    writer = VisitWriter(engine)
+    if engine.dialect.name != "sqlite":
+        assert writer.lock_path is None
+        return
+    assert writer.lock_path is not None
+    assert writer.lock_path.name == Path(str(engine.url.database)).name + ".visits-lock"
+    now = datetime.now(UTC)
+    stories = sorted(data.stories.values())[:3]
+
+    def visit(story_id: int):  # type: ignore[no-untyped-def]
+        return lambda conn: personal_store.insert_first_visit(
+            conn, ann.id, story_id, now, fingerprint="f", seen_articles="[]",
+            seen_sentences="[]")
+
+    other = os.open(writer.lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # another process
+
+    async def main() -> tuple[int, list[int]]:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        pending = [asyncio.ensure_future(writer.write(visit(s))) for s in stories]
+        await asyncio.sleep(0.3)
+        during = (writer.batches, visits_of(engine, ann.id))
+        fcntl.flock(other, fcntl.LOCK_UN)
+        await asyncio.gather(*pending)
+        return during
+
+    try:
+        during = asyncio.run(main())
+    finally:
+        writer.close()
+        os.close(other)
+    assert during == (0, [])
+    assert visits_of(engine, ann.id) == stories
+    assert (writer.writes, writer.batches) == (3, 1)
