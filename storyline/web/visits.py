@@ -31,6 +31,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
+from storyline.storage.db import sqlite_path
+
 Write = Callable[[Connection], object]
 
 #: Writes per transaction at most (a batch holds SQLite's write lock while it runs).
@@ -138,12 +140,10 @@ class VisitWriter:
 
 def _lock_path(engine: Engine) -> Path | None:
     """The writers' turn lock of a SQLite file database (None elsewhere, or off POSIX)."""
-    if engine.dialect.name != "sqlite" or os.name != "posix":
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None or os.name != "posix" or str(path).startswith("file:"):
         return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).with_name(Path(database).name + ".visits-lock")
+    return path.with_name(path.name + ".visits-lock")
 
 
 @contextmanager
