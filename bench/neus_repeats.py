@@ -15,22 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 
+from storyline.evaluate.pages import REPEAT_COSINE, REPEAT_SHARED_WORDS, content_words
 from storyline.text.sentences import split_sentences
-
-_STOP_WORDS = ("a an the of to in on for and or but with by at from as is are was were be been has "
-            "have had that this these those it its he she they his her their we our you your i "
-            "not no will would said says say")
-STOP = set(_STOP_WORDS.split())
-
-
-def content_words(s: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in STOP and len(w) > 2}
+from storyline.write.factgroups import repeats
 
 
 def repeat(cos: float, a: set[str], b: set[str]) -> bool:
-    return cos >= 0.80 or len(a & b) / max(1, min(len(a), len(b))) >= 0.60
+    """The page metric's repeat test, with its thresholds (storyline.evaluate.pages)."""
+    return repeats(cos, a, b, cosine=REPEAT_COSINE, share=REPEAT_SHARED_WORDS)
 
 
 def main() -> None:
