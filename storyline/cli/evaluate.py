@@ -26,14 +26,20 @@ def eval_group() -> None:
               help="Story time window in days (default: the cluster_window_days setting).")
 @click.option("--no-cache", is_flag=True,
               help="Do not reuse or keep vectors in the data directory's cache.")
+@click.option("--undated-order", type=click.Choice(["shuffled", "file"]),
+              default="shuffled", show_default=True,
+              help="Order of the undated articles: a fixed random order, or file order "
+                   "(dev files list them grouped by story, which gives the answer away; "
+                   "for comparison only).")
 @pass_app
 def eval_cluster(app: AppContext, files: tuple[Path, ...], out: Path | None,
-                 window: float | None, no_cache: bool) -> None:
+                 window: float | None, no_cache: bool, undated_order: str) -> None:
     """Cluster FILES with the production engine and score them against their gold stories.
 
     Each file is JSONL in the evaluation schema ({"id", "story", "title", "text",
-    "published", ...}). One file: undated articles are processed first, in file order,
-    with one shared unknown time; dated ones follow in date order. Several files are one
+    "published", ...}). One file: undated articles are processed first, in a fixed
+    random order (the same in every run), with one shared unknown time; dated ones
+    follow in date order. Several files are one
     mixed stream: dated articles of all files in date order, undated ones spread evenly
     through it. Prints BCubed and pairwise precision/recall/F1 (and BCubed F1 per file
     for a mixed stream), predicted vs gold story counts, the share of stories with
@@ -58,7 +64,8 @@ def eval_cluster(app: AppContext, files: tuple[Path, ...], out: Path | None,
     cache = VectorCache(None if no_cache else settings.data_path / "cache" / "vectors.sqlite")
     vectorizer = Vectorizer(Embedder(backend=settings.embed_backend), cache=cache)
     try:
-        result = evaluate_files(list(files), vectorizer=vectorizer, config=config)
+        result = evaluate_files(list(files), vectorizer=vectorizer, config=config,
+                                undated=undated_order)
     except (EvalInputError, ModelError) as exc:
         raise UserError(str(exc)) from None
     finally:
