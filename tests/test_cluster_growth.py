@@ -28,11 +28,9 @@ def topic():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 14: the shipped pair model's log_size feature "
-                   "learned that a story of three takes no fourth; with the weekday model and "
-                   "consolidation merging fragments of up to 8 the 22 come out [3, 19], "
-                   "[1, 2, 19], [2, 10, 10] and [22] with the look-alike 'Arson in Alaska-A "
-                   "Palin Pattern?' in it")
+@pytest.mark.xfail(strict=True, reason="issue 14: with the fair-order model and the background IDF the 22 "
+                   "grow whole in every order, but the look-alike opinion piece 'Arson in "
+                   "Alaska-A Palin Pattern?' (it retells the church fire) joins them")
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_big_story_grows_whole_in_any_order(topic, seed: int) -> None:  # type: ignore[no-untyped-def]
     from storyline.cluster.model import PairModel

@@ -75,14 +75,42 @@ class ArticleRep:
     duplicate_of: int | str | None = None
 
 
+# The background the online IDF starts from: BACKGROUND_DOCS imagined documents of
+# general English of BACKGROUND_DOC_WORDS words each, in which a word of frequency f
+# (wordfreq's, per word of running text) appears in min(1, f * BACKGROUND_DOC_WORDS) of
+# them. Without it the IDF of a small import is the IDF of that import alone: 84
+# articles of three topics, 39 of them on a star entering rehab, give "rehab" and the
+# star's name no weight at all, and reports of one event look unrelated. The stream's
+# own counts outweigh the background once it holds more than BACKGROUND_DOCS articles.
+BACKGROUND_DOCS = 5000
+BACKGROUND_DOC_WORDS = 100
+
+
+def background_share(text: str) -> float:
+    """The share of background documents that contain ``text`` (a term or an entity)."""
+    from wordfreq import word_frequency
+
+    return min(1.0, float(word_frequency(text, "en")) * BACKGROUND_DOC_WORDS)
+
+
 @dataclass
 class TermStats:
-    """Document frequencies of terms and entities seen so far (online IDF)."""
+    """Document frequencies of terms and entities seen so far (online IDF), over a
+    background of general English (``BACKGROUND_DOCS``)."""
 
     n: int = 0
     df: Counter[str] = field(default_factory=Counter)
     edf: Counter[str] = field(default_factory=Counter)
     dirty: set[str] = field(default_factory=set)
+    background_docs: int = BACKGROUND_DOCS
+    # background document counts, looked up once per term ("e:" + entity for entities)
+    _prior: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def _background(self, key: str, text: str) -> float:
+        b = self._prior.get(key)
+        if b is None:
+            b = self._prior[key] = self.background_docs * background_share(text)
+        return b
 
     def observe(self, terms: Iterable[str], entities: Iterable[str]) -> None:
         self.n += 1
@@ -94,14 +122,18 @@ class TermStats:
             self.dirty.add("e:" + e)
 
     def idf(self, term: str) -> float:
-        return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        prior = self._background(term, term) if self.background_docs else 0.0
+        return math.log((self.n + self.background_docs + 1)
+                        / (self.df.get(term, 0) + prior + 1)) + 1.0
 
     def eidf(self, entity: str) -> float:
-        return math.log((self.n + 1) / (self.edf.get(entity, 0) + 1)) + 1.0
+        prior = self._background("e:" + entity, entity) if self.background_docs else 0.0
+        return math.log((self.n + self.background_docs + 1)
+                        / (self.edf.get(entity, 0) + prior + 1)) + 1.0
 
     @property
     def max_idf(self) -> float:
-        return math.log(self.n + 1) + 1.0
+        return math.log(self.n + self.background_docs + 1) + 1.0
 
     def tfidf(self, terms: dict[str, int]) -> dict[str, float]:
         """L2-normalised sublinear TF-IDF weights."""
