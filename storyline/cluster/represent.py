@@ -106,11 +106,14 @@ class TermStats:
     # background document counts, looked up once per term ("e:" + entity for entities)
     _prior: dict[str, float] = field(default_factory=dict, repr=False)
 
-    def _background(self, key: str, text: str) -> float:
-        b = self._prior.get(key)
-        if b is None:
-            b = self._prior[key] = self.background_docs * background_share(text)
-        return b
+    def _idf(self, count: int, key: str, text: str) -> float:
+        """log((documents + 1) / (containing + 1)) + 1 over the stream and the background
+        (the background count of ``text`` looked up once, under ``key``)."""
+        prior = self._prior.get(key)
+        if prior is None:
+            prior = self._prior[key] = (self.background_docs * background_share(text)
+                                        if self.background_docs else 0.0)
+        return math.log((self.n + self.background_docs + 1) / (count + prior + 1)) + 1.0
 
     def observe(self, terms: Iterable[str], entities: Iterable[str]) -> None:
         self.n += 1
@@ -122,14 +125,10 @@ class TermStats:
             self.dirty.add("e:" + e)
 
     def idf(self, term: str) -> float:
-        prior = self._background(term, term) if self.background_docs else 0.0
-        return math.log((self.n + self.background_docs + 1)
-                        / (self.df.get(term, 0) + prior + 1)) + 1.0
+        return self._idf(self.df.get(term, 0), term, term)
 
     def eidf(self, entity: str) -> float:
-        prior = self._background("e:" + entity, entity) if self.background_docs else 0.0
-        return math.log((self.n + self.background_docs + 1)
-                        / (self.edf.get(entity, 0) + prior + 1)) + 1.0
+        return self._idf(self.edf.get(entity, 0), "e:" + entity, entity)
 
     @property
     def max_idf(self) -> float:

@@ -121,9 +121,14 @@ def undated_order(idx: list[int], undated: str = "shuffled") -> list[int]:
     return out
 
 
+def _dated(arts: list[EvalArticle]) -> list[int]:
+    """The dated articles in date order (file order between equal dates)."""
+    return sorted((i for i, a in enumerate(arts) if a.published is not None),
+                  key=lambda i: (arts[i].published, i))
+
+
 def processing_order(arts: list[EvalArticle], undated: str = "shuffled") -> list[int]:
-    dated = sorted((i for i, a in enumerate(arts) if a.published is not None),
-                   key=lambda i: (arts[i].published, i))
+    dated = _dated(arts)
     return undated_order([i for i, a in enumerate(arts) if a.published is None],
                          undated) + dated
 
@@ -133,8 +138,7 @@ def mixed_order(arts: list[EvalArticle], files: list[int],
     """Processing order of several files as one stream: dated articles in date order;
     the undated articles of each file (``files[i]`` names the file of ``arts[i]``) in
     the order :func:`undated_order` gives, spread evenly over the stream."""
-    dated = sorted((i for i, a in enumerate(arts) if a.published is not None),
-                   key=lambda i: (arts[i].published, i))
+    dated = _dated(arts)
     keyed = [((r + 0.5) / len(dated), 0, i) for r, i in enumerate(dated)]
     for f in sorted(set(files)):
         rest = undated_order([i for i, a in enumerate(arts)
