@@ -243,6 +243,46 @@ def test_one_repeat_test_with_thresholds() -> None:
     assert "after" not in content_words("He left after the vote in parliament.")
 
 
+def test_the_writer_counts_the_scorers_content_words_too() -> None:
+    """Three reports' one fact ("the rep did not say what she is treated for"): the
+    writer's stop list leaves half of the shorter one's words shared, under the 55 %
+    margin; the page scorer's narrower list ("what", "being", "did" count) two thirds, a
+    repeat. ``tells_again`` tests both, so the page shows one of them."""
+    from storyline.evaluate import pages
+    from storyline.write.factgroups import content_words, overlap, tells_again, wording
+
+    ketsoyan = ("Ketsoyan did not say what Reid is being treated for and no other details "
+                "were forthcoming.")
+    rep = "The rep would not reveal what Reid, 33, is being treated for."
+    other = "Reid was photographed leaving a party in Los Angeles on Saturday night."
+    assert overlap(content_words(rep), content_words(ketsoyan)) == 0.5
+    assert round(overlap(pages.content_words(rep), pages.content_words(ketsoyan)), 2) == 0.67
+    assert tells_again(0.6, wording(rep), wording(ketsoyan))
+    assert not tells_again(0.6, wording(rep), wording(other))
+    assert tells_again(0.77, wording(rep), wording(other))  # the cosine margin still holds
+
+
+def test_the_reid_page_tells_each_fact_once() -> None:
+    """The demo's Tara Reid story (the 16 reports its clustering gives it): no two
+    sentences of its page repeat each other by the page scorer's test; it had two such
+    pairs, three tellings of one fact."""
+    from storyline.evaluate.pages import score_page
+    from storyline.nlp.encoder import Embedder
+
+    demo = {f"ecbplus:1_{n}ecb" for n in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 14, 15, 17,
+                                           18, 19)}
+    articles = [a for a in _sample_story("ecbplus:1_ecb") if a.id in demo]
+    assert len(articles) == 16
+    summary = ExtractiveWriter().write(articles)
+    texts = [s.text for sec in summary.sections for s in sec.sentences]
+    assert len(texts) >= 12
+    score = score_page(summary.to_dict(), Embedder())
+    assert score is not None and score.sentences == len(texts)
+    assert score.repeated_pairs == 0, score.repeated
+    told = [t for t in texts if re.search(r"(?:reveal|say) what", t)]
+    assert len(told) == 1, told
+
+
 def test_connectives_leave_and_one_claim_is_told_once() -> None:
     from storyline.write.extractive import _main_clause, _reported, _usable
     from storyline.write.factgroups import CLAIM_COSINE, claim_phrases, same_claim

@@ -33,11 +33,11 @@ from storyline.text.sentences import split_sentences
 from storyline.write.factgroups import (
     Fact,
     claim_phrases,
-    content_words,
     group_facts,
     key_terms,
-    repeats,
     same_claim,
+    tells_again,
+    wording,
 )
 from storyline.write.facts import external_links, find_conflicts
 from storyline.write.furniture import (
@@ -447,12 +447,13 @@ class ExtractiveWriter:
             ranked = [pool]
             n_sections = 1
         budget = max(MIN_BUDGET, int(BUDGET_SHARE * material))
-        words = [content_words(c.text) for c in cands]
+        words = [wording(c.text) for c in cands]
         claims = [claim_phrases(c.text) for c in cands]
 
         def says_again(i: int, j: int) -> bool:  # candidate i tells what j tells
             cos = float(vecs[i] @ vecs[j])
-            return repeats(cos, words[i], words[j]) or same_claim(cos, claims[i], claims[j])
+            return tells_again(cos, words[i], words[j]) or same_claim(cos, claims[i],
+                                                                      claims[j])
         names = {i: set(_NAME.findall(cands[i].text)) for i in range(len(cands))}
 
         fact_of = {facts[k].rep: facts[k] for k in pool}
@@ -924,11 +925,11 @@ class ExtractiveWriter:
         if len(items) < 2:
             return sorted(items, key=_timeline_key)
         vecs = self.embedder.encode([e.text for e in items])
-        words = [content_words(e.text) for e in items]
+        words = [wording(e.text) for e in items]
         kept: list[int] = []
         for k, e in enumerate(items):
             same = next((j for j in kept if float(vecs[k] @ vecs[j]) >= TIMELINE_REPEAT
-                         or repeats(float(vecs[k] @ vecs[j]), words[k], words[j])), None)
+                         or tells_again(float(vecs[k] @ vecs[j]), words[k], words[j])), None)
             if same is None:
                 kept.append(k)
                 continue

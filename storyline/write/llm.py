@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 
 from storyline.write.extractive import ExtractiveWriter, _sentences, _usable
-from storyline.write.factgroups import content_words, repeats
+from storyline.write.factgroups import tells_again, wording
 from storyline.write.furniture import not_report
 from storyline.write.schema import (
     Section,
@@ -334,7 +334,7 @@ class LLMWriter:
         # fact twice (the page's repeat test).
         vecs = np.asarray(self.verifier.embedder.encode([t for t, _c in flat]),
                           dtype=np.float32) if flat else np.zeros((0, 1), dtype=np.float32)
-        words = [content_words(t) for t, _c in flat]
+        words = [wording(t) for t, _c in flat]
         shown: list[int] = []
         dropped: list[str] = []
         kept: list[tuple[str, list[Sentence], list[str]]] = []  # title, kept, drafted texts
@@ -345,7 +345,7 @@ class LLMWriter:
                 verdict = verdicts[k]
                 k += 1
                 why = not_report(text) or ("repeats an earlier sentence" if any(
-                    repeats(float(vecs[k - 1] @ vecs[j]), words[k - 1], words[j])
+                    tells_again(float(vecs[k - 1] @ vecs[j]), words[k - 1], words[j])
                     for j in shown) else None)
                 if verdict.supported and why is not None:
                     dropped.append(f"{text} ({why})")
