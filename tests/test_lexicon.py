@@ -141,6 +141,15 @@ def test_sentence_splitter() -> None:
                    "Did U.S. troops go?", "“Yes,” he said.", "New line here"]
     assert split_sentences("   ") == []
     assert split_sentences("  One.  Two.") == [(2, 6), (8, 12)]
+    # a stop in a bracket that closes a few words on ends nothing (a tokeniser's "(. 683)");
+    # one whose bracket never closes, or closes on a later line, still does
+    text = ("In 2000-01 the 76ers went 56-26 (. 683) and reached the Finals. They lost. "
+            "(See below. Then more text follows here and goes on and on without end.)")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == ["In 2000-01 the 76ers went 56-26 (. 683) and reached the Finals.",
+                   "They lost.", "(See below.",
+                   "Then more text follows here and goes on and on without end.)"]
+    assert len(split_sentences("A (first. Second.\nThird) line.")) == 3
 
 
 def test_lead_text_is_title_and_first_words() -> None:

@@ -2,7 +2,9 @@
 
 A sentence ends at ``.``, ``!`` or ``?`` (with any closing quotes or brackets) followed by
 whitespace and a capital letter, digit or opening quote, or at a line break; a full stop
-after a known abbreviation ("Mr.", "Jan.", "Calif.", "U.S.", an initial) ends nothing.
+after a known abbreviation ("Mr.", "Jan.", "Calif.", "U.S.", an initial) ends nothing, nor
+does one inside a bracket that closes on the same line within a few words ("a record of
+56-26 (. 683) and a spot in the Finals": a figure a tokeniser split).
 Used by temporal expressions, the writer, the verifier and the LexRank baseline.
 """
 
@@ -18,7 +20,18 @@ _ABBREV = re.compile(
     r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
     r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"
 )
+_BRACKET_REACH = 40  # characters after a stop within which an open bracket must close
 _SENT_END = re.compile(r"[.!?][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])|\n+")
+
+
+def _inside_brackets(text: str, start: int, m: re.Match[str]) -> bool:
+    """The stop at ``m`` sits in a bracket opened in this sentence that closes soon after
+    on the same line."""
+    before = text[start:m.start()]
+    if before.count("(") <= before.count(")"):
+        return False
+    close = text.find(")", m.start(), m.end() + _BRACKET_REACH)
+    return close >= 0 and "\n" not in text[m.start():close]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -30,6 +43,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if m.group(0)[0] == ".":
             head = text[max(start, m.start() - 12):m.start()]
             if _ABBREV.search(head):
+                continue
+            if _inside_brackets(text, start, m):
                 continue
         end = m.start() + len(m.group(0).rstrip())
         if text[start:end].strip():
