@@ -369,3 +369,22 @@ def test_every_part_of_the_story_page_renders() -> None:
     ids = {li.get("id") for li in css(doc, ".sources li")}
     for a in css(doc, "a.cite"):
         assert a.get("href")[1:] in ids
+
+
+def test_a_source_of_no_known_outlet_shows_its_title_alone() -> None:
+    """An imported file without an outlet is listed by its title, with no "Unknown
+    outlet:" before it (the demo's ECB+ pages had it on every line of Sources)."""
+    from storyline.write.page import summary_html
+    from storyline.write.render import to_markdown
+
+    page = full_summary()
+    page["sources"][1]["outlet"] = None
+    page["related"][0]["outlet"] = None
+    doc = lxml_html.fromstring(summary_html(page))
+    sources = css(doc, ".sources li")
+    assert [len(css(li, ".outlet")) for li in sources] == [1, 0, 1]
+    assert text_of(sources[1]).startswith("Report 2") and "Outlet 1" in text_of(sources[0])
+    assert [len(css(li, ".outlet")) for li in css(doc, ".related li")] == [0, 1]
+    markdown = to_markdown(page)
+    assert "2. Report 2 (2026-02-18) <https://news2.example/a>" in markdown
+    assert "1. Outlet 1: Report 1" in markdown and "Unknown outlet" not in markdown

@@ -162,6 +162,11 @@ def test_titles_lose_outlet_suffixes_but_keep_their_own_dashes() -> None:
     kept = "Trump gets another travel ban defeat — and the clock is ticking"
     assert _clean_title(kept, "Vox") == kept
     assert _clean_title("BREAKING: Quake hits Marova", None) == "Quake hits Marova"
+    assert _clean_title("Palin appointee under federal indictment.", None) == \
+        "Palin appointee under federal indictment"
+    for kept in ("Sanctions eased by the U.S.", "Merger talks with Acme Inc.",
+                 "Then it happened..."):
+        assert _clean_title(kept, None) == kept
     long = ("Senator says reports he called slavery a necessary evil are the definition "
             "of fake news — here's his original quote in full")
     assert _shorten(long) == ("Senator says reports he called slavery a necessary evil are "

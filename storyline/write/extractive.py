@@ -125,6 +125,9 @@ _ASIDE = re.compile(r"^([A-Z][\w'’.-]{1,30}),\s+(?:in turn|however|meanwhile|t
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
 NAME_BONUS = 0.08  # per name (at most two) a section's later sentence adds to the summary
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+# A full stop a headline keeps: an initial or abbreviation's ("U.S.", "Inc.", "Jr."), an
+# ellipsis's.
+_KEPT_STOP = re.compile(r"(?:\b[A-Za-z]|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|Bros|St|No|vs)|\.\.)\.$")
 # "GENEVA: ", "KYIV, Ukraine (AP) — ", "WASHINGTON (Reuters) - " before a lead.
 _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{2,30}(?:,\s+[A-Z][\w .'’-]{1,30})?\s*(?:\([A-Za-z .&-]{2,30}\)\s*)?"
@@ -279,7 +282,8 @@ def _title_case(phrase: str) -> str:
 def _clean_title(title: str, outlet: str | None) -> str:
     """Without "BREAKING:"-style prefixes or the outlet's name after a separator
     ("… | Reuters", "… - The Hill"): a separator followed by anything else (an em dash
-    and the rest of the headline) stays."""
+    and the rest of the headline) stays. Headlines end without a full stop ("Palin
+    appointee under federal indictment." is a sentence's stop on a headline)."""
     title = _HEADLINE_PREFIX.sub("", " ".join(title.split())).strip()
     m = _OUTLET_SUFFIX.search(title)
     if m:
@@ -288,6 +292,8 @@ def _clean_title(title: str, outlet: str | None) -> str:
         if title[m.start():].lstrip().startswith("|") or tail.lower() in names or \
                 tail.lower().replace(" ", "") in {n.replace(" ", "") for n in names}:
             title = title[: m.start()].strip()
+    if title.endswith(".") and not _KEPT_STOP.search(title):
+        title = title[:-1].rstrip()
     return title
 
 

@@ -18,6 +18,13 @@ def _when(article: dict[str, Any]) -> str:
     return f" ({day})" if day else ""
 
 
+def _outlet(article: dict[str, Any]) -> str:
+    """"Reuters: ", or nothing for an article of an unnamed outlet (an imported file
+    without one): sixteen "Unknown outlet" lines say nothing a reader can use."""
+    outlet = article.get("outlet")
+    return f"{outlet}: " if outlet else ""
+
+
 def to_markdown(summary: dict[str, Any]) -> str:
     lines = [f"# {summary['headline']}", ""]
     updated = str(summary.get("updated_at") or "")[:16].replace("T", " ")
@@ -41,8 +48,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
     lines += ["", "## Sources", ""]
     for src in summary["sources"]:
         link = f" <{src['url']}>" if src.get("url") else ""
-        lines.append(f"{src['index']}. {src.get('outlet') or 'Unknown outlet'}: "
-                     f"{src['title']}{_when(src)}{link}")
+        lines.append(f"{src['index']}. {_outlet(src)}{src['title']}{_when(src)}{link}")
     if summary["timeline"]:
         lines += ["", "## Timeline", ""]
         for entry in summary["timeline"]:
@@ -59,8 +65,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
         for art in summary["related"]:
             link = f" <{art['url']}>" if art.get("url") else ""
             copy = " (copy)" if art.get("duplicate_of") is not None else ""
-            lines.append(f"- {art.get('outlet') or 'Unknown outlet'}: {art['title']}"
-                         f"{_when(art)}{copy}{link}")
+            lines.append(f"- {_outlet(art)}{art['title']}{_when(art)}{copy}{link}")
     if summary.get("external_links"):
         lines += ["", "## External resources", ""]
         for ext in summary["external_links"]:
