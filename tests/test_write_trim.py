@@ -51,6 +51,8 @@ HEADLINES = [
     ("Ukrainian President Volodymyr Zelensky stressed that Russia’s ongoing military actions "
      "must not be overlooked during negotiations.",
      "Zelensky Stresses Russia’s Ongoing Military Actions Must Not Be Overlooked"),
+    # "decide to do": the plan is the news and stays
+    ("The senator decided to resign on Friday.", "Senator Decides to Resign"),
 ]
 
 NONE = [
@@ -66,6 +68,9 @@ NONE = [
     # an accusation without its charge, a description without what it is described as
     "Ukraine accused Russia on Tuesday.",
     "Officials described the meeting.",
+    # "decided to try [and shed …]": the headline would stop before the news
+    "Perpetual mess Tara Reid has finally decided to try and shed her drunk-girl image and "
+    "has entered rehab.",
 ]
 
 

@@ -263,6 +263,9 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             inner = _noun_phrase(xobj) if xobj is not None else []
             if inner is None or (xobj is not None and xobj.lower_ in _VAGUE):
                 return None
+            if xobj is None and any(c.dep_ in ("conj", "xcomp", "ccomp") and
+                                    c.pos_ in ("VERB", "AUX") for c in xcomp.rights):
+                return None  # "Decides to Try [and shed her image]": the news is cut off
             to = [c for c in xcomp.lefts if c.lower_ == "to"]
             rest = to + [xcomp] + inner
     if not rest and verb.lemma_ in _REPORTING:
