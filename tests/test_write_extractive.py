@@ -309,6 +309,11 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "territory.") is None
     assert _main_clause("Russian media sources described the talks as lasting six hours "
                         "and being highly tense.") is None
+    # an adverb of time leaves with the clause it introduces
+    assert _main_clause("Subryan was arrested without incident shortly after the crash, "
+                        "police said.") == "Subryan Was Arrested Without Incident"
+    assert _main_clause("The blast came several hours after the police received a bomb "
+                        "threat.") is None  # "The Blast Came [Several Hours]"
     # one claim in the same words, however the rest is worded; names are not a claim
     a = claim_phrases("Ukraine has continued to pressure Washington for strong security "
                       "guarantees against future Russian aggression.")
@@ -394,3 +399,22 @@ def test_a_snippet_cut_after_an_article_is_a_teaser() -> None:
                        "church.") == "After the fire, residents gathered at the church."
     assert strip_stale("The council, just this week, approved the plan.") == \
         "The council approved the plan."
+
+
+def test_a_section_never_leads_with_a_sentence_that_adds_to_another() -> None:
+    """The demo's Queens hit-and-run (its ECB+ story): "Subryan was also charged with
+    vehicular manslaughter …" had led a section titled "Subryan Was Arrested Without
+    Incident Shortly"; a sentence that adds to one before it follows, and the title does
+    not end on the adverb of a clause it cut."""
+    from storyline.write.extractive import _ADDS_TO
+
+    articles = _sample_story("ecbplus:21_ecbplus")
+    assert len(articles) >= 10
+    summary = ExtractiveWriter().write(articles)
+    leads = [sec.sentences[0].text for sec in summary.sections]
+    later = [s.text for sec in summary.sections for s in sec.sentences[1:]]
+    assert len(summary.sections) >= 3
+    assert not [t for t in leads if _ADDS_TO.match(t)], leads
+    assert any(_ADDS_TO.match(t) for t in later), later  # it is still told, after a lead
+    titles = [sec.title for sec in summary.sections]
+    assert not [t for t in titles if t.split()[-1] in ("Shortly", "Pulled")], titles

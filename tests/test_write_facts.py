@@ -167,6 +167,15 @@ def test_titles_lose_outlet_suffixes_but_keep_their_own_dashes() -> None:
     for kept in ("Sanctions eased by the U.S.", "Merger talks with Acme Inc.",
                  "Then it happened..."):
         assert _clean_title(kept, None) == kept
+    # a headline set in capitals is recased, an acronym as the article writes it
+    from storyline.write.extractive import _unshout
+    body = "Deputies said the fallout continues, and the FBI and the DA's office in St. Mary " \
+        "joined the search for the two inmates."
+    assert _unshout("FALLOUT CONTINUES AFTER BRAZEN ESCAPE", body) == \
+        "Fallout Continues After Brazen Escape"
+    assert _unshout("FBI JOINS HUNT FOR U.S. INMATES IN HIT-AND-RUN, DA SAYS", body) == \
+        "FBI Joins Hunt for U.S. Inmates in Hit-and-Run, DA Says"
+    assert _unshout("NASA on the Moon", body) == "NASA on the Moon"  # not all capitals
     long = ("Senator says reports he called slavery a necessary evil are the definition "
             "of fake news — here's his original quote in full")
     assert _shorten(long) == ("Senator says reports he called slavery a necessary evil are "

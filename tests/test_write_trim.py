@@ -53,6 +53,10 @@ HEADLINES = [
      "Zelensky Stresses Russia’s Ongoing Military Actions Must Not Be Overlooked"),
     # "decide to do": the plan is the news and stays
     ("The senator decided to resign on Friday.", "Senator Decides to Resign"),
+    # ... with its own auxiliary and particle; a headline's last word is capitalised
+    ("Residents along 117th Street said a police cruiser happened to be pulled over on the "
+     "side of the road near where the crash occurred, and immediately chased the vehicle.",
+     "Residents Say Police Cruiser Happened to Be Pulled Over"),
 ]
 
 NONE = [

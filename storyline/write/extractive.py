@@ -122,6 +122,8 @@ _CONNECTIVE = re.compile(
 # The same connectives set off after the subject ("Moscow, in turn, alleged …").
 _ASIDE = re.compile(r"^([A-Z][\w'’.-]{1,30}),\s+(?:in turn|however|meanwhile|too|also|"
                     r"for (?:his|her|its|their) part)\s*,(?=\s)", re.IGNORECASE)
+# "X was also charged", "The indictment also alleges": a sentence that adds to another.
+_ADDS_TO = re.compile(r"^(?:[\w'’.,-]+\s+){1,5}(?:also|again)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
 NAME_BONUS = 0.08  # per name (at most two) a section's later sentence adds to the summary
 _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
@@ -241,6 +243,13 @@ _AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|la
 _CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
                          r"because|as|when|according|amid|but|although|though|since)\s)")
 
+_TIME_CONJUNCTIONS = {"after", "before", "since", "when", "as", "while"}
+_TIME_ADVERBS = {"shortly", "soon", "just", "right", "immediately", "moments", "minutes",
+                 "hours", "days", "weeks", "months", "years", "long", "only", "even",
+                 "quickly", "directly", "hard", "not", "well"}
+_QUANTIFIERS = {"a", "an", "the", "few", "several", "many", "some", "two", "three", "four",
+                "five", "six", "seven", "eight", "nine", "ten", "24", "48", "72"}
+
 
 def _main_clause(sentence: str) -> str | None:
     """The sentence's opening clause as a title ("Moviemaker Gary Ross Has Reportedly
@@ -259,6 +268,13 @@ def _main_clause(sentence: str) -> str | None:
              "from", "that", "as", "its", "his", "her", "their", "is", "was"}
     while words and words[-1].lower() in small:
         words.pop()
+    if m and m.group(0).strip() in _TIME_CONJUNCTIONS:
+        # "arrested without incident shortly [after the crash]": the adverb of time goes
+        # with what was cut.
+        while words and words[-1].lower() in _TIME_ADVERBS:
+            words.pop()
+            if words and words[-1].lower() in _QUANTIFIERS:  # "[came] several hours"
+                words.pop()
     if not TITLE_MIN_WORDS <= len(words) <= TITLE_MAX_WORDS:
         return None
     if not any(w[:1].islower() and w.lower() not in small for w in words[1:]):
@@ -277,6 +293,46 @@ def _title_case(phrase: str) -> str:
     words = phrase.split()
     return " ".join(w if (i and w in small) or w[:1].isupper() else (w[:1].upper() + w[1:])
                     for i, w in enumerate(words))
+
+
+_TITLE_SMALL = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for",
+                "by", "with", "from", "as", "into", "over", "than", "via", "nor", "per"}
+
+_TWO_LETTER_WORDS = {"of", "in", "on", "at", "to", "by", "as", "an", "or", "is", "it", "be",
+                     "he", "we", "up", "no", "so", "do", "go", "me", "my", "if", "us", "am",
+                     "oh", "ok", "hi"}
+
+
+def _unshout(title: str, text: str) -> str:
+    """An all-capitals headline ("FALLOUT CONTINUES AFTER BRAZEN ESCAPE") in title case,
+    each word cased as the article's own text writes it inside a sentence: an acronym
+    the text capitalises stays ("NYPD", "McCain"), the rest is capitalised, small words
+    lower-case but first and last. Any other title is returned as it is."""
+    letters = [ch for ch in title if ch.isalpha()]
+    if len(re.findall(r"[A-Za-z]{2,}", title)) < 3 or any(ch.islower() for ch in letters):
+        return title
+    seen: dict[str, str] = {}
+    for m in re.finditer(r"(?<=[a-z,;] )[A-Za-z][\w'’-]*", text):  # not a sentence's first
+        w = m.group(0)
+        if sum(ch.isupper() for ch in w) >= 2 and len(w) > 1:
+            seen.setdefault(w.lower(), w)
+    parts = re.split(r"(\s+)", title)
+    words = [k for k, p in enumerate(parts) if p.strip()]
+    for n, k in enumerate(words):
+        word = parts[k]
+        core = word.strip("\"“”‘’'(),:;!?.")
+        lower = core.lower()
+        if lower in seen:
+            new = seen[lower]
+        elif "." in core or (len(core) == 2 and lower not in _TWO_LETTER_WORDS):
+            new = core  # "U.S.", "DA", "EU"
+        elif 0 < n < len(words) - 1 and lower in _TITLE_SMALL:
+            new = lower
+        else:
+            new = "-".join(x if j and x in _TITLE_SMALL else x[:1].upper() + x[1:]
+                           for j, x in enumerate(lower.split("-")))  # "Hit-and-Run"
+        parts[k] = word.replace(core, new, 1) if core else word
+    return "".join(parts)
 
 
 def _clean_title(title: str, outlet: str | None) -> str:
@@ -486,8 +542,11 @@ class ExtractiveWriter:
                 return not any(says_again(i, j) for j in shown)
 
             left = [k for k in group if fresh(k, chosen)]
-            # A section never leads with background or a superseded report.
+            # A section never leads with background or a superseded report, nor with a
+            # sentence that adds to one before it ("Subryan was also charged with …")
+            # when another can lead.
             left.sort(key=lambda k: (facts[k].background or facts[k].superseded,
+                                     bool(_ADDS_TO.match(cands[facts[k].rep].text)),
                                      -facts[k].weight))
             while left and len(picked) < SECTION_MAX:
                 bonus = NAME_BONUS if picked else 0.0
@@ -881,7 +940,7 @@ class ExtractiveWriter:
         place added when most sources name it and the title does not. A title that a
         newer one contradicts (the story moved on) is not a candidate."""
         given = [a for a in originals if a.title.strip() and not a.title_inferred]
-        titled = [(_clean_title(a.title, a.outlet), a.published)
+        titled = [(_clean_title(_unshout(a.title, a.text), a.outlet), a.published)
                   for a in (given or [a for a in originals if a.title.strip()])]
         titled = [(t, p) for t, p in titled if t]
         if not titled:

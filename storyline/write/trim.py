@@ -266,8 +266,11 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             if xobj is None and any(c.dep_ in ("conj", "xcomp", "ccomp") and
                                     c.pos_ in ("VERB", "AUX") for c in xcomp.rights):
                 return None  # "Decides to Try [and shed her image]": the news is cut off
-            to = [c for c in xcomp.lefts if c.lower_ == "to"]
-            rest = to + [xcomp] + inner
+            # Its own auxiliaries and particle stay: "Happened to Be Pulled Over", not
+            # "Happened to Pulled".
+            aux = [c for c in xcomp.lefts if c.dep_ in ("aux", "auxpass")]
+            xprt = [c for c in xcomp.rights if c.dep_ == "prt"]
+            rest = aux + [xcomp] + xprt + inner
     if not rest and verb.lemma_ in _REPORTING:
         return None  # "Obama Says for First Time": what was said is elsewhere
     tail = [t.text for t in rest] if rest else []
@@ -319,7 +322,7 @@ def title_case(words: list[str]) -> str:
     for k, w in enumerate(words):
         if w in ("'s", "’s"):
             out.append(w)
-        elif k and w.lower() in _SMALL:
+        elif 0 < k < len(words) - 1 and w.lower() in _SMALL:  # first and last capitalised
             out.append(w.lower())
         elif any(ch.isupper() for ch in w[1:]) or not w[:1].isalpha():
             out.append(w)  # "US", "McCain", "43"
