@@ -298,6 +298,14 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                      "at Crimea.") == "Moscow alleged that Ukraine launched more than 150 drones at Crimea."
     assert not _usable(_reported("However, he said the talks would continue on Thursday "
                                  "in Geneva."))
+    assert _reported("The actress, however, has since checked in to a different rehab, a "
+                     "prosecutor said.") == ("The actress has since checked in to a "
+                                             "different rehab, a prosecutor said.")
+    assert _reported("Lohan lawyer Mark Heller, however, told the judge she had checked "
+                     "in.") == "Lohan lawyer Mark Heller told the judge she had checked in."
+    assert _reported("Paris, France, is the capital.") == "Paris, France, is the capital."
+    assert not _usable("One of them told the judge he needed more time to investigate the "
+                       "place.")  # who "them" are is in the sentence before
     assert _reported("Still, the ceasefire held through the night in the east.") == \
         "Still, the ceasefire held through the night in the east."  # "still" is no connective here
     # the opening clause as a title: after an introductory phrase, never a concession,
@@ -314,6 +322,13 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "police said.") == "Subryan Was Arrested Without Incident"
     assert _main_clause("The blast came several hours after the police received a bomb "
                         "threat.") is None  # "The Blast Came [Several Hours]"
+    assert _main_clause("A spokesman for Waitrose said: \"Luckily no-one has been hurt.\"") \
+        is None  # "A Spokesman for Waitrose Said"
+    assert _main_clause("To open a spot for Teixeira at first base, the Red Sox might trade "
+                        "Lowell.") is None  # a purpose, not a main clause
+    assert _main_clause("The reports cites an anonymous source familiar with the talks, "
+                        "who cites it as terrible.") == \
+        "The Reports Cites an Anonymous Source Familiar With the Talks"
     # one claim in the same words, however the rest is worded; names are not a claim
     a = claim_phrases("Ukraine has continued to pressure Washington for strong security "
                       "guarantees against future Russian aggression.")

@@ -57,6 +57,15 @@ HEADLINES = [
     ("Residents along 117th Street said a police cruiser happened to be pulled over on the "
      "side of the road near where the crash occurred, and immediately chased the vehicle.",
      "Residents Say Police Cruiser Happened to Be Pulled Over"),
+    # "no" is kept with its noun, never dropped
+    ("Police reported no injuries in the crash on Monday.", "Police Report No Injuries"),
+    ("The defendant entered a guilty plea in federal court.", "Defendant Enters Guilty Plea"),
+    # the passive of a charge keeps the charge
+    ("Robert Pitman, 24, is accused of setting fire to the Waitrose store in Wellington "
+     "shortly after 06:00 BST.", "Pitman Accused of Setting Fire"),
+    # an evening's vigil is an event, not a time to drop; AP capitals for "After"
+    ("The clashes late on Saturday came after an evening candle-lit vigil.",
+     "Clashes Come After Evening Candle-Lit Vigil"),
 ]
 
 NONE = [
@@ -72,9 +81,20 @@ NONE = [
     # an accusation without its charge, a description without what it is described as
     "Ukraine accused Russia on Tuesday.",
     "Officials described the meeting.",
+    "He was accused on Monday.",
+    # an object past a dash is a misparse ("Candidate Supports Official Claims" for one
+    # "undermining official claims")
+    "The only non-party candidate in the capital, Ashgabat, avidly supports Berdymukhamedov "
+    "- undermining official claims the polls will offer a wide choice.",
     # "decided to try [and shed …]": the headline would stop before the news
     "Perpetual mess Tara Reid has finally decided to try and shed her drunk-girl image and "
     "has entered rehab.",
+    # a negation inside the object: "a not guilty plea" is never "Enters Guilty Plea"
+    "Mr Pitman, of High Street, Wellington, entered a not guilty plea at Taunton Deane "
+    "Magistrates and was remanded in custody.",
+    # a time is no place ("Half of Roof Collapses After BST")
+    "Half of the roof at the entrance of the store in the High Street collapsed during the "
+    "blaze, shortly after 06:00 BST on Sunday.",
 ]
 
 
@@ -86,3 +106,9 @@ def test_lead_sentences_become_headlines(tagger: PhraseTagger) -> None:
 
 def test_no_headline_where_trimming_would_mislead(tagger: PhraseTagger) -> None:
     assert tagger.headlines(NONE) == [None] * len(NONE)
+
+
+def test_an_opening_clause_without_a_verb_is_no_title(tagger: PhraseTagger) -> None:
+    assert tagger.have_verbs(["The only non-party candidate in the capital",
+                              "Greek police clashed with protesters in the capital"]) == \
+        [False, True]

@@ -59,6 +59,7 @@ from storyline.write.schema import (
     StorySummary,
     TimelineEntry,
 )
+from storyline.write.trim import TITLE_SMALL_WORDS
 from storyline.write.verify import SAME_THING, Source, Verdict, Verifier
 
 MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS = 8, 60  # a summary sentence's length
@@ -107,7 +108,8 @@ _NOTE = re.compile(r"^(?:editor['’]?s['’]? note|note to readers|correction|c
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
-    r"those|his|her|their|its|there|here|such|both|the two|the latter|the former)\b",
+    r"those|his|her|their|its|there|here|such|both|the two|the latter|the former|"
+    r"(?:one|two|some|many|most|all|each|none|several) of (?:them|those|these))\b",
     re.IGNORECASE,
 )
 # A connective that ties a sentence to the one before it in its article ("Meanwhile,
@@ -120,8 +122,9 @@ _CONNECTIVE = re.compile(
     r"in contrast|conversely|likewise|similarly|prior to that|before that|after that|"
     r"for (?:his|her|its|their) part),\s+(?=[\w\"“‘'])", re.IGNORECASE)
 # The same connectives set off after the subject ("Moscow, in turn, alleged …").
-_ASIDE = re.compile(r"^([A-Z][\w'’.-]{1,30}),\s+(?:in turn|however|meanwhile|too|also|"
-                    r"for (?:his|her|its|their) part)\s*,(?=\s)", re.IGNORECASE)
+_ASIDE = re.compile(r"^([A-Z][\w'’.-]{0,30}(?:\s+[\w'’.-]{1,30}){0,3}),\s+(?:in turn|however|"
+                    r"meanwhile|too|also|for (?:his|her|its|their) part)\s*,(?=\s)",
+                    re.IGNORECASE)  # "The actress, however, has since checked in …"
 # "X was also charged", "The indictment also alleges": a sentence that adds to another.
 _ADDS_TO = re.compile(r"^(?:[\w'’.,-]+\s+){1,5}(?:also|again)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Jared Kushner"
@@ -243,6 +246,9 @@ _AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|la
 _CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
                          r"because|as|when|according|amid|but|although|though|since)\s)")
 
+_SAID = {"said", "says", "say", "told", "tells", "added", "adds", "explained", "explains",
+         "stated", "states", "noted", "notes", "announced", "announces", "wrote", "writes",
+         "reported", "reports", "confirmed", "confirms", "insisted", "warned", "claimed"}
 _TIME_CONJUNCTIONS = {"after", "before", "since", "when", "as", "while"}
 _TIME_ADVERBS = {"shortly", "soon", "just", "right", "immediately", "moments", "minutes",
                  "hours", "days", "weeks", "months", "years", "long", "only", "even",
@@ -277,6 +283,10 @@ def _main_clause(sentence: str) -> str | None:
                 words.pop()
     if not TITLE_MIN_WORDS <= len(words) <= TITLE_MAX_WORDS:
         return None
+    if words[-1].lower() in _SAID:
+        return None  # "A Spokesman for Waitrose Said": what was said is cut off
+    if words[0].lower() in ("to", "by", "of", "for", "from", "with", "into"):
+        return None  # "To Open a Spot for Teixeira", "By Overturning the Regulation"
     if not any(w[:1].islower() and w.lower() not in small for w in words[1:]):
         return None
     if any(q in clause for q in "\"“”"):
@@ -288,15 +298,15 @@ def _main_clause(sentence: str) -> str | None:
     return _title_case(" ".join(words))
 
 
+_TITLE_SMALL = TITLE_SMALL_WORDS
+
+
 def _title_case(phrase: str) -> str:
-    small = {"and", "of", "the", "in", "on", "for", "to", "a", "at", "with"}
     words = phrase.split()
-    return " ".join(w if (i and w in small) or w[:1].isupper() else (w[:1].upper() + w[1:])
+    return " ".join(w.lower() if 0 < i < len(words) - 1 and w.lower() in _TITLE_SMALL
+                    else w if w[:1].isupper() else (w[:1].upper() + w[1:])
                     for i, w in enumerate(words))
 
-
-_TITLE_SMALL = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for",
-                "by", "with", "from", "as", "into", "over", "than", "via", "nor", "per"}
 
 _TWO_LETTER_WORDS = {"of", "in", "on", "at", "to", "by", "as", "an", "or", "is", "it", "be",
                      "he", "we", "up", "no", "so", "do", "go", "me", "my", "if", "us", "am",
@@ -619,6 +629,13 @@ class ExtractiveWriter:
         # to a headline, or its opening clause), that tells most of what the section
         # says: the closest to the mean of its sentences.
         heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
+        clauses = {c for _p, sentences in kept for c in (_main_clause(x.text) for x in sentences)
+                   if c}
+        ordered = sorted(clauses)
+        # An opening clause without a verb is a phrase, not a headline (tagged in
+        # sentence case: "Clashed" in title case reads as a name).
+        verbal = {c for c, ok in zip(ordered, self.tagger.have_verbs(
+            [c[:1] + c[1:].lower() for c in ordered]), strict=True) if ok}
         options: list[list[str]] = []
         at = 0
         short: list[list[str]] = []  # 3-word headlines ("Russia Shows Willingness")
@@ -626,7 +643,10 @@ class ExtractiveWriter:
             mine_heads = [h for h in heads[at: at + len(sentences)] if h]
             at += len(sentences)
             mine = [h for h in mine_heads if TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
-            mine += [c for c in (_main_clause(x.text) for x in sentences) if c]
+            opening = [c for c in (_main_clause(x.text) for x in sentences) if c]
+            # A phrase without a verb only where no headline has one: it still says more
+            # than key phrases ("A Kraft Foods Plant Worker" over "Kraft Plant").
+            mine += [c for c in opening if c in verbal] or ([] if mine else opening)
             options.append(list(dict.fromkeys(mine)))
             short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
         flat_options = [o for opts in options for o in opts]
@@ -1059,7 +1079,7 @@ class ExtractiveWriter:
             for m in resolve_mentions(text, anchor):
                 if a.published is None and is_relative(m.text):
                     continue
-                sentence = " ".join(m.sentence.split())
+                sentence = _without_connective(" ".join(m.sentence.split()))
                 if not _usable(sentence) or not_report(sentence, titles) is not None:
                     continue  # fragments, run-ons, furniture and teasers are no events
                 key = (m.date, m.precision)

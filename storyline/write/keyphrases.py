@@ -118,6 +118,15 @@ class PhraseTagger:
             return [None] * len(texts)
         return [trim(doc) for doc in nlp.pipe(texts, batch_size=64)]
 
+    def have_verbs(self, texts: Sequence[str]) -> list[bool]:
+        """Whether each text has a verb (a clause, not a bare phrase such as "The Only
+        Non-party Candidate in the Capital"); True for all without spaCy."""
+        nlp = self._load()
+        if nlp is None:
+            return [True] * len(texts)
+        return [any(t.pos_ in ("VERB", "AUX") for t in doc)
+                for doc in nlp.pipe(texts, batch_size=64, disable=["parser"])]
+
     @staticmethod
     def _from_doc(doc: Any) -> TaggedSentence:
         out = TaggedSentence()

@@ -17,20 +17,23 @@ phrases.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["MAX_HEADLINE_WORDS", "title_case", "trim"]
+__all__ = ["MAX_HEADLINE_WORDS", "TITLE_SMALL_WORDS", "title_case", "trim"]
 
 MAX_HEADLINE_WORDS = 12  # a section title is a headline of 4-12 words
 MIN_HEADLINE_WORDS = 3
 
 _REPORTING = {"say", "announce", "state", "report", "add", "note", "claim",
               "insist", "warn", "argue", "indicate", "suggest", "confirm", "declare",
-              "write", "stress", "acknowledge", "admit", "predict", "believe", "think"}
+              "write", "stress", "explain", "acknowledge", "admit", "predict", "believe", "think"}
 _SUBJ = {"nsubj", "nsubjpass"}
 _OBJ = {"dobj", "attr", "oprd", "acomp"}
-_SMALL = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by",
-          "with", "from", "as", "into", "over", "than", "via"}
+# Lower-case in a title, as news headlines set it (AP): articles, conjunctions and
+# prepositions of up to three letters; "With", "Over", "Into" are capitalised.
+TITLE_SMALL_WORDS = frozenset({"a", "an", "the", "and", "or", "but", "nor", "of", "in", "on",
+                               "at", "to", "for", "by", "as", "via", "per"})
 _PLACE_PREPS = {"in", "at", "to", "into", "from", "near", "across", "over", "against",
                 "with", "for", "on", "toward", "towards", "after", "amid", "by"}
 _TIME_ENTS = {"DATE", "TIME"}
@@ -62,6 +65,8 @@ _AS_VERBS = {"describe", "regard", "view", "characterize", "characterise", "labe
              "portray", "hail", "denounce", "dismiss"}
 # Reporting verbs whose bare object is no claim ("Umerov Said Discussions …").
 _SAY = {"say", "state", "add", "note", "write", "tell"}
+_BREAKS = {"-", "–", "—", ",", ";", ":", "(", ")"}  # a quotation mark is no break
+_NEGATORS = {"not", "no", "never", "non", "n't", "without", "nor", "neither"}
 _MODALS = {"could", "might", "may", "would", "should", "must", "can", "cannot", "ca"}
 _IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 
@@ -129,9 +134,15 @@ def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
                 start -= 2  # "four-year war"
             else:
                 break
+        if start >= 1 and tok.doc[start - 1].lower_ == "no" and \
+                tok.doc[start - 1].head.i == tok.i:
+            start -= 1  # "No Injuries", never "Injuries" for "no injuries"
         words = list(tok.doc[start: tok.i + 1])
         if any(c.like_num and c.i < start for w in words for c in w.lefts):
             return None  # a number the trim would drop ("1.2 million voters")
+        if any((t.dep_ == "neg" or t.lower_ in _NEGATORS) and t.i < start
+               for t in tok.doc[tok.left_edge.i: tok.i]):
+            return None  # "a not guilty plea" is never "Guilty Plea"
     if depth == 0:
         for c in tok.rights:
             if c.dep_ == "conj" and c.pos_ == tok.pos_ == "PROPN":
@@ -194,8 +205,10 @@ def _place(verb: Any) -> list[Any] | None:
     for c in verb.rights:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in _PLACE_PREPS):
             pobj = [w for w in c.children if w.dep_ == "pobj"]
-            if not pobj or pobj[0].ent_type_ in _TIME_ENTS:
-                continue
+            if not pobj or pobj[0].ent_type_ in _TIME_ENTS or any(
+                    re.fullmatch(r"\d{1,2}[:.]\d\d", w.text)
+                    for w in verb.doc[pobj[0].left_edge.i: pobj[0].i + 1]):
+                continue  # a time ("after 06:00 BST"), not a place
             inner = _noun_phrase(pobj[0])
             if inner:
                 return [c] + inner
@@ -234,6 +247,8 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
     rest: list[Any] | None = None
     if obj is not None:
         rest = _noun_phrase(obj) if obj.pos_ != "ADJ" or obj.dep_ != "acomp" else [obj]
+        if rest and any(t.text in _BREAKS for t in verb.doc[verb.i + 1: rest[0].i]):
+            return None  # "supports X - undermining claims": the parse reached past a break
         if rest is not None and verb.lemma_ in _AS_VERBS:
             role = _as_phrase(verb, obj)  # "Describe Talks as Lasting Six Hours"
             if role is None:
@@ -256,6 +271,10 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             if charge is None:
                 return None  # "Accuses Russia" says nothing of what
             rest = rest + charge
+    elif passive and verb.lemma_ in _OF_CHARGE:
+        rest = _of_gerund(verb, verb)  # "Pitman Accused of Setting Fire"
+        if rest is None:
+            return None  # "Accused" of what is elsewhere
     else:
         xcomp = next((c for c in verb.rights if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
         if xcomp is not None:
@@ -322,7 +341,7 @@ def title_case(words: list[str]) -> str:
     for k, w in enumerate(words):
         if w in ("'s", "’s"):
             out.append(w)
-        elif 0 < k < len(words) - 1 and w.lower() in _SMALL:  # first and last capitalised
+        elif 0 < k < len(words) - 1 and w.lower() in TITLE_SMALL_WORDS:  # not first or last
             out.append(w.lower())
         elif any(ch.isupper() for ch in w[1:]) or not w[:1].isalpha():
             out.append(w)  # "US", "McCain", "43"
