@@ -66,6 +66,10 @@ HEADLINES = [
     # an evening's vigil is an event, not a time to drop; AP capitals for "After"
     ("The clashes late on Saturday came after an evening candle-lit vigil.",
      "Clashes Come After Evening Candle-Lit Vigil"),
+    # a passive "treated as" keeps what it is treated as; "a total of" keeps its count
+    ("The fire is being treated as suspicious.", "Fire Treated as Suspicious"),
+    ("The navy said the crew seized a total of 14 rifles.",
+     "Navy Says Crew Seized Total of 14 Rifles"),
 ]
 
 NONE = [
@@ -82,6 +86,8 @@ NONE = [
     "Ukraine accused Russia on Tuesday.",
     "Officials described the meeting.",
     "He was accused on Monday.",
+    "The fire was treated by crews from three towns.",  # "Fire Treated"
+    "Obama overturned an 11th hour Bush rule on Tuesday.",  # a time is no object
     # an object past a dash is a misparse ("Candidate Supports Official Claims" for one
     # "undermining official claims")
     "The only non-party candidate in the capital, Ashgabat, avidly supports Berdymukhamedov "

@@ -639,16 +639,41 @@ class ExtractiveWriter:
         options: list[list[str]] = []
         at = 0
         short: list[list[str]] = []  # 3-word headlines ("Russia Shows Willingness")
+        openings: list[list[str]] = []
         for _picked, sentences in kept:
             mine_heads = [h for h in heads[at: at + len(sentences)] if h]
             at += len(sentences)
             mine = [h for h in mine_heads if TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
             opening = [c for c in (_main_clause(x.text) for x in sentences) if c]
+            mine += [c for c in opening if c in verbal]
+            options.append(list(dict.fromkeys(mine)))
+            openings.append(opening)
+            short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
+        # A section none of whose sentences gives a headline: another outlet's telling of
+        # one of its facts may, when that outlet is cited for it (it supports the
+        # sentence the page shows).
+        fact_by_rep = {f.rep: f for f in facts}
+        others: list[tuple[int, str]] = []
+        for n, ((picked, sentences), opts) in enumerate(zip(kept, options, strict=True)):
+            if opts:
+                continue
+            shown = {x.text: set(x.citations) for x in sentences}
+            for i in picked:
+                fact = fact_by_rep.get(i)
+                cited = shown.get(cands[i].text)
+                if fact is None or cited is None:
+                    continue
+                others += [(n, cands[m].text) for m in fact.members
+                           if m != i and cands[m].source in cited]
+        for (n, _text), head in zip(others, self.tagger.headlines([t for _n, t in others]),
+                                    strict=True):
+            if head and TITLE_MIN_WORDS <= len(head.split()) <= TITLE_MAX_WORDS:
+                options[n].append(head)
+        for n, opening in enumerate(openings):
             # A phrase without a verb only where no headline has one: it still says more
             # than key phrases ("A Kraft Foods Plant Worker" over "Kraft Plant").
-            mine += [c for c in opening if c in verbal] or ([] if mine else opening)
-            options.append(list(dict.fromkeys(mine)))
-            short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
+            if not options[n]:
+                options[n] = list(dict.fromkeys(opening))
         flat_options = [o for opts in options for o in opts]
         option_vecs = self.embedder.encode(flat_options) if flat_options else None
         text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}

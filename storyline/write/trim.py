@@ -41,7 +41,8 @@ _TIME_ENTS = {"DATE", "TIME"}
 _QUANTITY = {"hundred", "hundreds", "thousand", "thousands", "million", "millions",
              "dozen", "dozens", "number", "group", "series", "round", "wave", "lot",
              "part", "one", "some", "most", "all", "many", "none", "rest", "half",
-             "majority", "range", "set", "end", "start", "resumption", "return", "kind"}
+             "majority", "range", "set", "end", "start", "resumption", "return", "kind",
+             "total", "pair", "couple", "handful", "score", "array", "variety", "host"}
 _WEAK_ADJ = {"other", "several", "many", "new", "last", "next", "few", "more", "most",
              "such", "own", "same", "various", "recent", "latest", "further", "certain",
              "possible", "potential", "so-called"}
@@ -63,6 +64,10 @@ _OF_CHARGE = {"accuse", "suspect", "convict", "acquit", "warn", "clear", "rob", 
 # as tense").
 _AS_VERBS = {"describe", "regard", "view", "characterize", "characterise", "label", "brand",
              "portray", "hail", "denounce", "dismiss"}
+# Verbs whose passive says nothing without its "as" phrase ("is being treated [as
+# suspicious]").
+_AS_PASSIVE = {"treat", "see", "consider", "regard", "view", "classify", "list", "rank",
+               "identify", "cast", "style", "recognize", "recognise"}
 # Reporting verbs whose bare object is no claim ("Umerov Said Discussions …").
 _SAY = {"say", "state", "add", "note", "write", "tell"}
 _BREAKS = {"-", "–", "—", ",", ";", ":", "(", ")"}  # a quotation mark is no break
@@ -166,6 +171,8 @@ def _as_phrase(verb: Any, obj: Any) -> list[Any] | None:
     for c in verb.rights:
         if c.dep_ == "prep" and c.lower_ == "as" and c.i > obj.i:
             for w in c.children:
+                if w.dep_ in ("amod", "acomp") and w.pos_ == "ADJ":  # "as suspicious"
+                    return [c] + [x for x in w.lefts if x.dep_ == "advmod"] + [w]
                 if w.dep_ == "pobj":
                     inner = _noun_phrase(w)
                     return None if inner is None else [c] + inner
@@ -245,6 +252,8 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
     words = [t.text for t in subject] + vwords + prt
     obj = next((c for c in verb.rights if c.dep_ in _OBJ), None)
     rest: list[Any] | None = None
+    if obj is not None and obj.ent_type_ in _TIME_ENTS:
+        return None  # "Overturns 11th Hour": a time is no object
     if obj is not None:
         rest = _noun_phrase(obj) if obj.pos_ != "ADJ" or obj.dep_ != "acomp" else [obj]
         if rest and any(t.text in _BREAKS for t in verb.doc[verb.i + 1: rest[0].i]):
@@ -271,6 +280,10 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             if charge is None:
                 return None  # "Accuses Russia" says nothing of what
             rest = rest + charge
+    elif passive and verb.lemma_ in _AS_VERBS | _AS_PASSIVE:
+        rest = _as_phrase(verb, verb)  # "Fire Treated as Suspicious", never "Fire Treated"
+        if rest is None:
+            return None
     elif passive and verb.lemma_ in _OF_CHARGE:
         rest = _of_gerund(verb, verb)  # "Pitman Accused of Setting Fire"
         if rest is None:
