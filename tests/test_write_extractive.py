@@ -438,3 +438,20 @@ def test_a_section_never_leads_with_a_sentence_that_adds_to_another() -> None:
     assert any(_ADDS_TO.match(t) for t in later), later  # it is still told, after a lead
     titles = [sec.title for sec in summary.sections]
     assert not [t for t in titles if t.split()[-1] in ("Shortly", "Pulled")], titles
+
+
+def test_the_navy_page_dates_the_event_and_counts_boats_once() -> None:
+    """The demo's Gulf of Aden story (its ECB+ story): "the fifth successful anti-piracy
+    operation since September" had dated Thursday's attack 2011-09, and "five-boat" (the
+    attackers) against "three boats" (those captured), both in one outlet, showed as
+    sources that differ."""
+    articles = _sample_story("ecbplus:12_ecbplus")
+    assert len(articles) >= 10
+    summary = ExtractiveWriter().write(articles)
+    dates = [(e.date, e.precision) for e in summary.timeline]
+    assert dates and all(d >= date(2011, 11, 1) for d, _p in dates), dates
+    assert (date(2011, 11, 10), "day") in dates  # "on Thursday" of the 11 November report
+    subjects = [c.subject for c in summary.conflicts]
+    assert "number of boats" not in subjects, subjects
+    for c in summary.conflicts:  # no outlet on both sides of a difference
+        assert not set(c.claims[0].citations) & set(c.claims[1].citations), c

@@ -53,6 +53,17 @@ def test_conflicts_need_the_same_thing_and_incompatible_figures() -> None:
     # "at least 12" is compatible with 15: no conflict from source 3 alone
     only = find_conflicts(sentences[1:3], same[1:3])
     assert only == []
+    # one outlet giving both figures counts two things, not a disagreement
+    boats = [(1, "Five pirate boats tried to attack the vessels and three boats were "
+                 "captured by the navy."),
+             (2, "The navy captured three boats after five boats attacked."),
+             (3, "The warship captured three boats of the pirates.")]
+    vecs = np.array([_unit(3, 0)] * 3)
+    assert find_conflicts(boats, vecs) == []
+    assert len(find_conflicts(boats[1:], vecs[1:])) == 0  # 2 gives both: same case
+    split = [(1, "Five pirate boats were captured by the navy."),
+             (2, "The navy captured three pirate boats.")]
+    assert [c.subject for c in find_conflicts(split, vecs[:2])] == ["number of boats"]
 
 
 def test_external_links_keep_official_pages_and_drop_news_and_own_sites() -> None:

@@ -1104,6 +1104,9 @@ class ExtractiveWriter:
             for m in resolve_mentions(text, anchor):
                 if a.published is None and is_relative(m.text):
                     continue
+                if re.search(r"\b(?:since|ever since)\s+(?:early\s+|late\s+|mid-?)?$",
+                             text[max(m.start - 20, 0): m.start], re.IGNORECASE):
+                    continue  # "the fifth operation since September": a span, not the event
                 sentence = _without_connective(" ".join(m.sentence.split()))
                 if not _usable(sentence) or not_report(sentence, titles) is not None:
                     continue  # fragments, run-ons, furniture and teasers are no events

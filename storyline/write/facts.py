@@ -149,7 +149,6 @@ def find_conflicts(sentences: Sequence[tuple[int, str]], vecs: np.ndarray, *,
     for _sim, i, qa, j, qb in pairs:
         if qa.unit in seen_units:
             continue
-        seen_units.add(qa.unit)
         claims = [ConflictClaim(qa.phrase, sentences[i][1], [sentences[i][0]]),
                   ConflictClaim(qb.phrase, sentences[j][1], [sentences[j][0]])]
         # Other sources that give one of the two figures join its citations.
@@ -161,6 +160,11 @@ def find_conflicts(sentences: Sequence[tuple[int, str]], vecs: np.ndarray, *,
                 if (q.low, q.high) == (ref.low, ref.high) and src not in claim.citations:
                     claim.citations.append(src)
                     claim.citations.sort()
+        if set(claims[0].citations) & set(claims[1].citations):
+            # One outlet gives both figures: they count different things (the five
+            # boats that attacked, the three that were captured), not a disagreement.
+            continue
+        seen_units.add(qa.unit)
         conflicts.append(Conflict(subject=_subject(qa, qb), claims=claims))
         if len(conflicts) == limit:
             break
