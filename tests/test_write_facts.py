@@ -61,6 +61,23 @@ def test_conflicts_need_the_same_thing_and_incompatible_figures() -> None:
     vecs = np.array([_unit(3, 0)] * 3)
     assert find_conflicts(boats, vecs) == []
     assert len(find_conflicts(boats[1:], vecs[1:])) == 0  # 2 gives both: same case
+    # other things counted ("Yemeni" pirates of all the pirates; ladder trucks of all the
+    # fire trucks), a whole beside its part, a figure said of something else, another
+    # unit ("square-foot", "square-metre")
+    pairs = [("Marine commandos nabbed 11 Yemeni pirates in the raid.",
+              "Marine commandos nabbed 23 pirates in the raid."),
+             ("Klitschko landed 178 of 369 punches thrown in the fight.",
+              "Klitschko landed 28 of his 68 punches thrown in the fight."),
+             ("Cheeks played for 11 seasons with the team before coaching.",
+              "Under Cheeks the team reached the playoffs in his first two seasons."),
+             ("The 170,000-square-foot building houses law offices.",
+              "The 15,800-square-metre building houses law offices.")]
+    for a, b in pairs:
+        assert find_conflicts([(1, a), (2, b)], vecs[:2]) == [], (a, b)
+    assert [c.subject for c in find_conflicts(
+        [(1, "The quake struck Qeshm island, home to 120,000 people."),
+         (2, "The quake was centred near Qeshm Island, home to 200,000 people.")],
+        vecs[:2])] == ["number of people"]
     split = [(1, "Five pirate boats were captured by the navy."),
              (2, "The navy captured three pirate boats.")]
     assert [c.subject for c in find_conflicts(split, vecs[:2])] == ["number of boats"]

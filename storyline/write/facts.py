@@ -18,7 +18,13 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from storyline.text.lexicon import MONTH_NAMES, NUMBER_WORDS, PHRASE_BREAKS, wordset
+from storyline.text.lexicon import (
+    FACT_STOP_WORDS,
+    MONTH_NAMES,
+    NUMBER_WORDS,
+    PHRASE_BREAKS,
+    wordset,
+)
 from storyline.write.schema import Conflict, ConflictClaim, ExternalLink
 
 __all__ = ["Quantity", "external_links", "find_conflicts", "quantities", "registered_domain"]
@@ -55,6 +61,13 @@ class Quantity:
     high: float
     unit: str  # singular, lower case: "drone", "hour", "percent"
     phrase: str  # as written: "at least 12 people"
+    # The words between the figure and what it counts ("11 Yemeni pirates": {"yemeni"}):
+    # two figures with other qualifiers count other things ("31 fire trucks", "three
+    # ladder trucks").
+    kind: frozenset[str] = frozenset()
+    # Content words around the phrase: what the figure is said of ("home to 120,000
+    # people", "played for 11 seasons").
+    context: frozenset[str] = frozenset()
 
 
 _IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "police", "personnel",
@@ -104,7 +117,7 @@ def quantities(sentence: str) -> list[Quantity]:
         rest = m.group("rest")
         words = [w for w in re.split(r"[\s-]+", rest.strip(" -")) if w][:4]
         if rest.startswith("-"):  # "a 6-hour session": the hour is counted
-            unit_at = 0
+            unit_at = 1 if len(words) > 1 and words[0].lower() == "square" else 0
         else:  # the counted thing is the first plural noun: "126 Russian attack drones"
             unit_at = next((k for k, w in enumerate(words)
                             if w.lower() in PHRASE_BREAKS or _plural(w)), -1)
@@ -119,8 +132,21 @@ def quantities(sentence: str) -> list[Quantity]:
         for w in words:
             unit_end = sentence.index(w, unit_end) + len(w)
         phrase = " ".join(sentence[m.start(): unit_end].split())
-        out.append(Quantity(value, value * lo_f, value * hi_f, _singular(words[-1]), phrase))
+        if _OF_WHOLE.search(sentence[max(m.start() - 30, 0): m.start()]):
+            continue  # "landed 178 of 369 punches": a whole beside its part
+        kind = frozenset(w.lower() for w in words[:-1])
+        around = (sentence[: m.start()].split()[-_CONTEXT:]
+                  + sentence[unit_end:].split()[:_CONTEXT])
+        context = frozenset(w for w in (re.sub(r"[^a-z]", "", x.lower()) for x in around)
+                            if len(w) > 2 and w not in FACT_STOP_WORDS
+                            and w not in NUMBER_WORDS and _singular(w) != _singular(words[-1]))
+        out.append(Quantity(value, value * lo_f, value * hi_f, _singular(words[-1]), phrase,
+                            kind, context))
     return out
+
+
+_CONTEXT = 5  # words either side of a figure that say what it is of
+_OF_WHOLE = re.compile(r"\d[\d,.]*\s+of\s+(?:his|her|their|its|the\s+)?$", re.IGNORECASE)
 
 
 def _disjoint(a: Quantity, b: Quantity) -> bool:
@@ -140,6 +166,8 @@ def find_conflicts(sentences: Sequence[tuple[int, str]], vecs: np.ndarray, *,
             j, qb = found[b]
             if sentences[i][0] == sentences[j][0] or qa.unit != qb.unit or not _disjoint(qa, qb):
                 continue
+            if qa.kind != qb.kind or not qa.context & qb.context:
+                continue  # other things counted, or said of other things
             sim = float(vecs[i] @ vecs[j])
             if sim >= same_thing:
                 pairs.append((sim, i, qa, j, qb))
