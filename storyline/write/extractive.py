@@ -150,6 +150,8 @@ _EVENT_NOUNS = re.compile(
     re.IGNORECASE)
 
 
+# "since September": the start of a span, not the day of the sentence's event.
+_SINCE = re.compile(r"\bsince\s+(?:early\s+|late\s+|mid-?)?$", re.IGNORECASE)
 TIMELINE_REPEAT = 0.74  # two timeline entries this alike tell one event
 
 
@@ -298,12 +300,9 @@ def _main_clause(sentence: str) -> str | None:
     return _title_case(" ".join(words))
 
 
-_TITLE_SMALL = TITLE_SMALL_WORDS
-
-
 def _title_case(phrase: str) -> str:
     words = phrase.split()
-    return " ".join(w.lower() if 0 < i < len(words) - 1 and w.lower() in _TITLE_SMALL
+    return " ".join(w.lower() if 0 < i < len(words) - 1 and w.lower() in TITLE_SMALL_WORDS
                     else w if w[:1].isupper() else (w[:1].upper() + w[1:])
                     for i, w in enumerate(words))
 
@@ -336,10 +335,10 @@ def _unshout(title: str, text: str) -> str:
             new = seen[lower]
         elif "." in core or (len(core) == 2 and lower not in _TWO_LETTER_WORDS):
             new = core  # "U.S.", "DA", "EU"
-        elif 0 < n < len(words) - 1 and lower in _TITLE_SMALL:
+        elif 0 < n < len(words) - 1 and lower in TITLE_SMALL_WORDS:
             new = lower
         else:
-            new = "-".join(x if j and x in _TITLE_SMALL else x[:1].upper() + x[1:]
+            new = "-".join(x if j and x in TITLE_SMALL_WORDS else x[:1].upper() + x[1:]
                            for j, x in enumerate(lower.split("-")))  # "Hit-and-Run"
         parts[k] = word.replace(core, new, 1) if core else word
     return "".join(parts)
@@ -629,9 +628,9 @@ class ExtractiveWriter:
         # to a headline, or its opening clause), that tells most of what the section
         # says: the closest to the mean of its sentences.
         heads = self.tagger.headlines([s.text for _p, sentences in kept for s in sentences])
-        clauses = {c for _p, sentences in kept for c in (_main_clause(x.text) for x in sentences)
-                   if c}
-        ordered = sorted(clauses)
+        openings = [[c for c in (_main_clause(x.text) for x in sentences) if c]
+                    for _p, sentences in kept]
+        ordered = sorted({c for opening in openings for c in opening})
         # An opening clause without a verb is a phrase, not a headline (tagged in
         # sentence case: "Clashed" in title case reads as a name).
         verbal = {c for c, ok in zip(ordered, self.tagger.have_verbs(
@@ -639,15 +638,12 @@ class ExtractiveWriter:
         options: list[list[str]] = []
         at = 0
         short: list[list[str]] = []  # 3-word headlines ("Russia Shows Willingness")
-        openings: list[list[str]] = []
-        for _picked, sentences in kept:
+        for (_picked, sentences), opening in zip(kept, openings, strict=True):
             mine_heads = [h for h in heads[at: at + len(sentences)] if h]
             at += len(sentences)
             mine = [h for h in mine_heads if TITLE_MIN_WORDS <= len(h.split()) <= TITLE_MAX_WORDS]
-            opening = [c for c in (_main_clause(x.text) for x in sentences) if c]
             mine += [c for c in opening if c in verbal]
             options.append(list(dict.fromkeys(mine)))
-            openings.append(opening)
             short.append([h for h in mine_heads if len(h.split()) == TITLE_MIN_WORDS - 1])
         # A section none of whose sentences gives a headline: another outlet's telling of
         # one of its facts may, when that outlet is cited for it (it supports the
@@ -1104,8 +1100,7 @@ class ExtractiveWriter:
             for m in resolve_mentions(text, anchor):
                 if a.published is None and is_relative(m.text):
                     continue
-                if re.search(r"\b(?:since|ever since)\s+(?:early\s+|late\s+|mid-?)?$",
-                             text[max(m.start - 20, 0): m.start], re.IGNORECASE):
+                if _SINCE.search(text[max(m.start - 20, 0): m.start]):
                     continue  # "the fifth operation since September": a span, not the event
                 sentence = _without_connective(" ".join(m.sentence.split()))
                 if not _usable(sentence) or not_report(sentence, titles) is not None:
