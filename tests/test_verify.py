@@ -190,4 +190,48 @@ def test_a_claim_joining_two_sentences_is_judged_on_the_pair(verifier: Verifier)
     v = lazy.check("The health minister resigned on Friday.", [1], [Source(1, text)])
     assert v.supported and v.similarity > 0.99
     (facts,) = lazy._cache.values()
-    assert facts.extra == [" ".join(text.split())] and facts.extra_vectors is None
+    assert facts.extra == [" ".join(text.split())] and facts.extra_vectors == {}
+
+    # Only windows with a sentence near the claim are encoded: not the pair of two
+    # sentences about football.
+    longer = text + " The football season opens in August. Tickets sold out within an hour."
+    v = strict.check(claim, [1], [Source(1, longer)])
+    assert v.supported and v.best_source_sentence == " ".join(text.split())
+    (facts,) = [f for f in strict._cache.values() if len(f.sentences) == 4]
+    assert facts.extra[2] == "The football season opens in August. Tickets sold out within an hour."
+    assert sorted(facts.extra_vectors) == [0, 1]
+
+
+def test_names_from_the_writers_parse_are_the_extractors(verifier: Verifier) -> None:
+    """The writer's verifier reads a sentence's names from the tagger's parse (one parse
+    for the names checked and the title trimmed); they are the entity extractor's."""
+    from storyline.write.keyphrases import PhraseTagger
+
+    tagger = PhraseTagger()
+    shared = Verifier(verifier.embedder, parse=tagger.parse)
+    sentences = [
+        "Russian negotiator Vladimir Medinsky met Rustem Umerov in Geneva on Tuesday.",
+        "The White House said 2,500 troops would leave Germany by March 2027.",
+        "Police said a fire broke out at Heathrow Airport in London.",
+    ]
+    mine = shared._names(sentences)
+    theirs = verifier._names(sentences)
+    assert [s.entities for s in mine] == [s.entities for s in theirs]
+    assert [s.numbers for s in mine] == [s.numbers for s in theirs]
+    assert "vladimir medinsky" in mine[0].entities and "heathrow airport" in mine[2].entities
+    # ... from one parse: the tagger's titles of the same sentences parse nothing again.
+    assert len(tagger._memo) == 3
+    nlp = tagger._load()
+    seen: list[str] = []
+
+    def pipe(texts, **kw):  # type: ignore[no-untyped-def]
+        texts = list(texts)
+        seen.extend(texts)
+        return type(nlp).pipe(nlp, texts, **kw)
+
+    nlp.pipe = pipe
+    heads = tagger.headlines(sentences)
+    tagger.tag(sentences + ["Talks resumed in Geneva."])
+    assert seen == ["Talks resumed in Geneva."] and len(heads) == 3
+    verdicts = shared.check_many([(sentences[0], [1])], [Source(1, sentences[0], None)])
+    assert verdicts[0].supported

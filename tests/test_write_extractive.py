@@ -98,6 +98,13 @@ def test_furniture_teasers_tip_lines_and_headlines_are_no_report() -> None:
         assert not_report(sentence) == reason, sentence
     assert not_report("Gary Ross in negotiations to direct the sequel.",
                       ["Gary Ross in negotiations to direct the sequel"]) == "headline"
+    titles = ["Short one", "  Talks  end in Geneva with no deal. ", "Gary Ross in talks"]
+    assert not_report("Talks end in Geneva with no deal.", titles) == "headline"
+    assert not_report("Talks end in Geneva with no deal on Tuesday.", titles) == "headline"
+    assert not_report("Officials said talks end in Geneva with no deal after six hours "
+                      "of tense negotiation.", titles) is None  # much more than the title
+    assert not_report("Short one and a long sentence after it about the talks.",
+                      titles) is None  # a title of 12 characters or fewer is no test
     for fine in ("Russian President Vladimir Putin met U.S. President Donald Trump in Alaska.",
                  "Police said the driver fled the scene and was arrested two hours later.",
                  "The talks lasted six hours on Tuesday and will resume on Wednesday."):
@@ -455,3 +462,19 @@ def test_the_navy_page_dates_the_event_and_counts_boats_once() -> None:
     assert "number of boats" not in subjects, subjects
     for c in summary.conflicts:  # no outlet on both sides of a difference
         assert not set(c.claims[0].citations) & set(c.claims[1].citations), c
+
+
+def test_a_title_of_two_words_is_no_page_headline() -> None:
+    """The demo's Los Angeles deputy story was headed "Deputy Sheriff", its most central
+    title (its two words are in every other): a label, not news."""
+    text = ("A Los Angeles County sheriff's deputy was shot and killed while on gang duty "
+            "in Lynwood on Saturday, and a suspect is being held, the sheriff said.")
+    titles = ["Deputy Sheriff", "Gunman Kills L.A. Deputy on Gang Duty",
+              "Sheriff's Deputy Shot and Killed", "Deputy's Alleged Killer Held"]
+    articles = [StoryArticle(id=i, title=t, text=text, outlet=f"Outlet {i}",
+                             published=datetime(2008, 8, 2, 9, tzinfo=UTC))
+                for i, t in enumerate(titles, 1)]
+    headline = ExtractiveWriter()._headline(articles)
+    assert headline in titles[1:], headline
+    # A story whose every title is short keeps one.
+    assert ExtractiveWriter()._headline(articles[:1]) == "Deputy Sheriff"

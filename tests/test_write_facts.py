@@ -115,6 +115,13 @@ def test_phrases_and_places() -> None:
     assert "vladimir medinsky" in keys and "culture minister vladimir medinsky" in keys
     assert not any(p.key.startswith("former") for p in tagged[0].phrases)
     assert tagged[1].places == ["Geneva"]
+    # The places alone (from the named entities only) are the tagger's.
+    texts = ["Officials from Ukraine met in Paris after talks in Geneva ended.",
+             "Police said a fire broke out at Heathrow Airport in London.",
+             "Ukraine and Russia traded blame for the strikes."]
+    assert PhraseTagger().places(texts) == [["Paris", "Geneva"], ["Heathrow Airport", "London"],
+                                            []]
+    assert [t.places for t in PhraseTagger().tag(texts)] == PhraseTagger().places(texts)
     assert "drone" in {p.key for p in tagged[1].phrases}
 
 

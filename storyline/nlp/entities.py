@@ -347,23 +347,23 @@ class SignalExtractor:
             return [regex_signals(t, x, self.max_words) for t, x in items]
         texts = [lead_text(t, x, self.max_words) for t, x in items]
         # Characters of the title in each text (lead_text starts with it), if it
-        # is Title Case and its entities need the check in _from_doc.
+        # is Title Case and its entities need the check in from_doc.
         heads = [len(" ".join(t.split())) if _title_case(t) else 0 for t, _ in items]
         try:
             docs = list(self._nlp.pipe(texts, batch_size=self.batch_size))
-            return [self._from_doc(d, h) for d, h in zip(docs, heads, strict=True)]
+            return [self.from_doc(d, h) for d, h in zip(docs, heads, strict=True)]
         except Exception as exc:  # a bad batch: go one by one, regex for failures
             log.warning("spaCy failed on a batch (%s); retrying one by one", exc)
         out: list[ArticleSignals] = []
         for (t, x), text, h in zip(items, texts, heads, strict=True):
             try:
-                out.append(self._from_doc(self._nlp(text), h))
+                out.append(self.from_doc(self._nlp(text), h))
             except Exception:
                 out.append(regex_signals(t, x, self.max_words))
         return out
 
     @staticmethod
-    def _from_doc(doc: Any, title_chars: int = 0) -> ArticleSignals:
+    def from_doc(doc: Any, title_chars: int = 0) -> ArticleSignals:
         """Entities and numbers of a doc. In a Title Case headline (its first
         ``title_chars`` characters) NER swallows capitalised verbs and nouns
         ("Michael Steele Criticized"): such a title entity is cut to its longest run of

@@ -85,6 +85,7 @@ SMALL_STORY_WORDS = 600  # less candidate text than this: a single short section
 BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~ leads)
 MIN_BUDGET = 40
 FACT_POOL = 60  # the strongest facts a page chooses from
+HEADLINE_MIN_WORDS = 3  # a page headline tells the news: "Sheriff's Deputy Shot and Killed"
 CORROBORATION = 0.35  # what reporting by every outlet (rather than one) adds to a fact
 TITLE_MIN_WORDS, TITLE_MAX_WORDS = 4, 12  # a section title cut from its lead sentence
 # Nouns that name nothing in particular: never a section title alone.
@@ -400,8 +401,8 @@ class ExtractiveWriter:
         """``embedder``: the run's shared encoder (production code always passes it, see
         ``storyline.pipeline``; a default ``Embedder()`` is for tests and benchmarks)."""
         self.embedder = embedder or Embedder()
-        self.verifier = verifier or Verifier(self.embedder)
         self.tagger = tagger or PhraseTagger()
+        self.verifier = verifier or Verifier(self.embedder, parse=self.tagger.parse)
 
     # ---- public ---------------------------------------------------------------------
     def write(self, articles: list[StoryArticle]) -> StorySummary:
@@ -979,7 +980,8 @@ class ExtractiveWriter:
         first sentence only when none was given), outlet suffix and shouting prefix
         removed, shortened at a natural break to at most 90 characters; then the event's
         place added when most sources name it and the title does not. A title that a
-        newer one contradicts (the story moved on) is not a candidate."""
+        newer one contradicts (the story moved on) is not a candidate, nor a title of
+        fewer than three words when another has more."""
         given = [a for a in originals if a.title.strip() and not a.title_inferred]
         titled = [(_clean_title(_unshout(a.title, a.text), a.outlet), a.published)
                   for a in (given or [a for a in originals if a.title.strip()])]
@@ -994,6 +996,9 @@ class ExtractiveWriter:
         titles = current or [t for t, _p in titled]
         if not given:  # first sentences: the short ones read as headlines
             titles = [t for t in titles if len(t) <= MAX_HEADLINE] or titles
+        # A title of a word or two is a label ("Deputy Sheriff"), not a headline: one
+        # that tells the news is preferred.
+        titles = [t for t in titles if len(t.split()) >= HEADLINE_MIN_WORDS] or titles
         ranked = titles
         if len(set(titles)) > 1:
             tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True)
@@ -1015,7 +1020,7 @@ class ExtractiveWriter:
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
         sample = originals[::step]
         leads = [" ".join(_sentences(a)[:3]) for a in sample]
-        places = [tag.places for tag in self.tagger.tag(leads)]
+        places = self.tagger.places(leads)
         return _localized(best, places, len(sample))
 
     def merge_timeline(self, earlier: list[TimelineEntry], entries: list[TimelineEntry]

@@ -12,6 +12,7 @@ in the writer's favour (these catch more).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -152,16 +153,23 @@ def complete_part(teaser: str, min_words: int = 8) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _comparable(titles: tuple[str, ...]) -> tuple[str, ...]:
+    """A story's titles as ``is_headline`` compares them (whitespace collapsed, lower
+    case, no closing punctuation; longer than 12 characters), worked out once per story
+    rather than once per sentence."""
+    out = (" ".join(t.split()).lower().rstrip(".!?… ") for t in titles)
+    return tuple(t for t in out if len(t) > 12)
+
+
 def is_headline(sentence: str, titles: Iterable[str] = ()) -> bool:
     """A headline set as text: one of the articles' titles, "Herald: Sox Make Offer To
     Teixeira (8 Years?)" (most words capitalised, a "Source:" prefix or a question in
     brackets), or a line with no verb-like lower-case word at all."""
     s = " ".join(sentence.split()).strip()
     low = s.lower().rstrip(".!?…\"”’ ")
-    for t in titles:
-        t = " ".join(t.split()).lower().rstrip(".!?… ")
-        if t and len(t) > 12 and (low == t or low.startswith(t + " ") or t in low
-                                  and len(t) >= 0.8 * len(low)):
+    for t in _comparable(tuple(titles)):
+        if low == t or low.startswith(t + " ") or (len(t) >= 0.8 * len(low) and t in low):
             return True
     words = re.findall(r"[A-Za-z][A-Za-z'’-]*", s)
     if len(words) < 4:

@@ -1,5 +1,6 @@
 """Key phrases and places of summary sentences, from spaCy part-of-speech tags and
-named entities (``en_core_web_sm``: tagger, lemmatizer and NER; the parser only for ``headlines``).
+named entities (``en_core_web_sm``: tagger, lemmatizer, parser and NER, one parse of a
+sentence for its phrases and its headline; NER alone for ``places``).
 
 A phrase is a maximal run of adjectives, nouns and proper nouns ending in a noun
 ("security guarantees", "Ukrainian drones", "Vladimir Medinsky"), keyed by its lower-case
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,12 +87,27 @@ def _fallback(text: str) -> TaggedSentence:
     return out
 
 
-class PhraseTagger:
-    """Tags sentences in batches; loads spaCy once, on first use."""
+_NOT_NER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
 
-    def __init__(self) -> None:
+
+def _places(doc: Any) -> list[str]:
+    """Where things happen: "in Geneva", "at the Kremlin"."""
+    return [ent.text.removeprefix("the ").strip() for ent in doc.ents
+            if ent.label_ in _PLACE_ENTS and ent.start > 0
+            and doc[ent.start - 1].lower_ in ("in", "at")]
+
+
+class PhraseTagger:
+    """Tags sentences in batches; loads spaCy once, on first use. Parsed sentences are
+    kept (the ``memo_size`` most recent): the writer tags a page's sentences, then trims
+    the same sentences to headlines, from one parse."""
+
+    def __init__(self, memo_size: int = 1_000) -> None:
         self._nlp: Any = None
         self._loaded = False
+        self.memo_size = memo_size
+        self._memo: OrderedDict[str, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def _load(self) -> Any:
         if not self._loaded:
@@ -103,12 +121,51 @@ class PhraseTagger:
                             type(exc).__name__, exc)
         return self._nlp
 
+    def _parsed(self, nlp: Any, texts: Sequence[str]) -> list[Any]:
+        """The full parse of each text (tags, entities, dependencies), from the memo
+        where it was parsed before."""
+        out: list[Any] = [None] * len(texts)
+        todo: dict[str, list[int]] = {}
+        with self._memo_lock:
+            for i, text in enumerate(texts):
+                doc = self._memo.get(text)
+                if doc is None:
+                    todo.setdefault(text, []).append(i)
+                else:
+                    self._memo.move_to_end(text)
+                    out[i] = doc
+        if todo:
+            fresh = list(nlp.pipe(list(todo), batch_size=64))
+            with self._memo_lock:
+                for (text, where), doc in zip(todo.items(), fresh, strict=True):
+                    for i in where:
+                        out[i] = doc
+                    if self.memo_size > 0:
+                        self._memo[text] = doc
+                        if len(self._memo) > self.memo_size:
+                            self._memo.popitem(last=False)
+        return out
+
+    def parse(self, texts: Sequence[str]) -> list[Any] | None:
+        """The spaCy doc of each text (tags, entities, dependencies), None without
+        spaCy; docs are shared, read-only."""
+        nlp = self._load()
+        return None if nlp is None else self._parsed(nlp, texts)
+
     def tag(self, texts: Sequence[str]) -> list[TaggedSentence]:
         nlp = self._load()
         if nlp is None:
             return [_fallback(t) for t in texts]
-        return [self._from_doc(doc)
-                for doc in nlp.pipe(texts, batch_size=64, disable=["parser"])]
+        return [self._from_doc(doc) for doc in self._parsed(nlp, texts)]
+
+    def places(self, texts: Sequence[str]) -> list[list[str]]:
+        """The places each text says things happen "in" or "at" (``TaggedSentence.places``),
+        from the named entities alone: the recogniser has its own token vectors, so
+        the tagger, lemmatiser and parser stay off (a third of ``tag``'s time)."""
+        nlp = self._load()
+        if nlp is None:
+            return [[] for _ in texts]
+        return [_places(doc) for doc in nlp.pipe(texts, batch_size=64, disable=_NOT_NER)]
 
     def headlines(self, texts: Sequence[str]) -> list[str | None]:
         """Each sentence trimmed to a headline (``trim.trim``), None where it gives none
@@ -116,7 +173,7 @@ class PhraseTagger:
         nlp = self._load()
         if nlp is None:
             return [None] * len(texts)
-        return [trim(doc) for doc in nlp.pipe(texts, batch_size=64)]
+        return [trim(doc) for doc in self._parsed(nlp, texts)]
 
     def have_verbs(self, texts: Sequence[str]) -> list[bool]:
         """Whether each text has a verb (a clause, not a bare phrase such as "The Only
@@ -129,11 +186,7 @@ class PhraseTagger:
 
     @staticmethod
     def _from_doc(doc: Any) -> TaggedSentence:
-        out = TaggedSentence()
-        for ent in doc.ents:  # where things happen: "in Geneva", "at the Kremlin"
-            if ent.label_ in _PLACE_ENTS and ent.start > 0 and \
-                    doc[ent.start - 1].lower_ in ("in", "at"):
-                out.places.append(ent.text.removeprefix("the ").strip())
+        out = TaggedSentence(places=_places(doc))
         run: list[Any] = []
 
         def flush() -> None:
