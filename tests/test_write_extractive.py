@@ -426,6 +426,21 @@ def test_a_snippet_cut_after_an_article_is_a_teaser() -> None:
                        "church.") == "After the fire, residents gathered at the church."
     assert strip_stale("The council, just this week, approved the plan.") == \
         "The council approved the plan."
+    # "late" or "early" goes with its time (the demo's Banstead Waitrose fire had
+    # "… under control within the store late, but …")
+    assert strip_stale("Fire crews brought the blaze under control within the store late "
+                       "last night, but it kept burning.") == \
+        "Fire crews brought the blaze under control within the store, but it kept burning."
+    assert strip_stale("Early this morning, police arrested two men.") == \
+        "Police arrested two men."
+    assert strip_stale("The talks ended late on Friday.") == "The talks ended late on Friday."
+    # A writer's bracketed interjection leaves the sentence; a bracket of fact stays.
+    assert _reported("LiLo showed up at around noon, got spooked by the paparazzi (uh huh) "
+                     "and then jumped back into her SUV.") == \
+        "LiLo showed up at around noon, got spooked by the paparazzi and then jumped back " \
+        "into her SUV."
+    assert _reported("Sen. Ted Cruz (R-Texas) said (yes, really) the bill (HB 1234) would "
+                     "pass (!).") == "Sen. Ted Cruz (R-Texas) said the bill (HB 1234) would pass."
 
 
 def test_a_section_never_leads_with_a_sentence_that_adds_to_another() -> None:
@@ -478,3 +493,35 @@ def test_a_title_of_two_words_is_no_page_headline() -> None:
     assert headline in titles[1:], headline
     # A story whose every title is short keeps one.
     assert ExtractiveWriter()._headline(articles[:1]) == "Deputy Sheriff"
+
+
+def test_a_word_set_in_capitals_for_emphasis_is_not_kept_in_a_title() -> None:
+    """The demo's Wellington Waitrose fire: "A FIRE has badly damaged the Waitrose
+    supermarket …" gave the title "A FIRE Has Badly Damaged …"; an acronym stays."""
+    from storyline.write.extractive import _lower_words, _quiet
+
+    texts = ["A FIRE has badly damaged the Waitrose supermarket in Wellington.",
+             "The fire was contained by 6.30am, said the WHO and NATO officials.",
+             "Investigators from the WHO said who started it is not known."]
+    lower = _lower_words(texts)
+    assert _quiet("A FIRE Has Badly Damaged the Waitrose Supermarket", lower) == \
+        "A Fire Has Badly Damaged the Waitrose Supermarket"
+    assert _quiet("WHO and NATO Say FIRE Was Contained", lower) == \
+        "WHO and NATO Say Fire Was Contained"
+
+
+def test_a_dateline_in_title_case_leaves_the_sentence() -> None:
+    """The demo's Gulf of Aden page led with "New Delhi / Mumbai: An Indian warship foiled
+    …"; a label before a colon is no dateline."""
+    text = ("New Delhi / Mumbai: An Indian warship foiled a five-boat pirate attack on "
+            "merchant vessels in the Gulf of Aden on Saturday.\n"
+            "Update: The navy said two of the boats were captured and thirteen pirates held.\n"
+            "GENEVA: Talks between the two delegations resumed on Wednesday morning as planned.")
+    from storyline.write.extractive import _sentences
+
+    got = _sentences(StoryArticle(id=1, title="", text=text))
+    assert got == [
+        "An Indian warship foiled a five-boat pirate attack on merchant vessels in the Gulf "
+        "of Aden on Saturday.",
+        "Update: The navy said two of the boats were captured and thirteen pirates held.",
+        "Talks between the two delegations resumed on Wednesday morning as planned."]

@@ -15,6 +15,16 @@ def tagger() -> PhraseTagger:
 
 
 HEADLINES = [
+    # "no one" is a subject, not a quantity without its "of" (the demo's Waitrose fire)
+    ("A spokesperson from Waitrose said that no one was hurt in the incident.",
+     "Spokesperson Says No One Hurt in Incident"),
+    ("No one was injured in the fire.", "No One Injured in Fire"),
+    # a verb whose subject tells the whole event needs no object; a time is no place
+    # (never "Half of Roof Collapses After BST")
+    ("Half of the roof at the entrance of the store in the High Street collapsed during the "
+     "blaze, shortly after 06:00 BST on Sunday.", "Half of Roof Collapses"),
+    ("Legendary pinup queen Bettie Page died of pneumonia at the age of 85 in a Los Angeles "
+     "hospital.", "Bettie Page Dies"),
     # a reported claim keeps its speaker; the person by surname
     ("US special envoy Steve Witkoff has said that negotiations between Ukraine and Russia "
      "have produced “meaningful progress” toward ending the war, as delegations prepared to "
@@ -76,6 +86,9 @@ NONE = [
     # a pronoun subject, a copula, a bare reporting verb, a verb that needs its complement,
     # a number the trim would drop
     "He said the talks would go on.",
+    # a stretch of time is no place ("Roads Closed for Time")
+    "Roads around the area, including Banstead High Street itself, were closed for some "
+    "time, but the spokeswoman said they were all reopened by 4.30pm on Saturday.",
     "The talks were tense and lasted six hours.",
     "Obama says for the first time.",
     "Obama's action puts the Bush regulation on hold.",
@@ -98,9 +111,6 @@ NONE = [
     # a negation inside the object: "a not guilty plea" is never "Enters Guilty Plea"
     "Mr Pitman, of High Street, Wellington, entered a not guilty plea at Taunton Deane "
     "Magistrates and was remanded in custody.",
-    # a time is no place ("Half of Roof Collapses After BST")
-    "Half of the roof at the entrance of the store in the High Street collapsed during the "
-    "blaze, shortly after 06:00 BST on Sunday.",
 ]
 
 

@@ -45,6 +45,7 @@ from storyline.write.furniture import (
     is_stale,
     is_teaser,
     not_report,
+    strip_aside,
     strip_stale,
 )
 from storyline.write.keyphrases import Phrase, PhraseTagger, full_names
@@ -135,9 +136,19 @@ _OUTLET_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 # ellipsis's.
 _KEPT_STOP = re.compile(r"(?:\b[A-Za-z]|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|Bros|St|No|vs)|\.\.)\.$")
 # "GENEVA: ", "KYIV, Ukraine (AP) — ", "WASHINGTON (Reuters) - " before a lead.
+# Words that open a paragraph with a colon and are no place.
+_LABELS = ("Update", "Updated", "Note", "Editor", "Editors", "Correction", "Clarification",
+           "Warning", "Watch", "Video", "Photo", "Photos", "Breaking", "Exclusive", "Opinion",
+           "Analysis", "Related", "Read", "Source", "Sources", "Caption", "Credit", "Question",
+           "Answer", "Statement", "Quote", "Background", "Context", "Summary", "Live",
+           "Also", "Advertisement", "Listen", "Transcript", "Q", "A")
 _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{2,30}(?:,\s+[A-Z][\w .'’-]{1,30})?\s*(?:\([A-Za-z .&-]{2,30}\)\s*)?"
-    r"[:—–-]+\s+(?=[A-Z\"“‘'])")
+    r"[:—–-]+\s+(?=[A-Z\"“‘'])"
+    # "New Delhi / Mumbai: An Indian warship …" (a place in title case, then a colon);
+    # never a label ("Update: …", "Editor's note: …", "Watch: …")
+    r"|^(?!(?:" + "|".join(_LABELS) + r")\b)[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
+    r"(?: ?/ ?[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})*:\s+(?=[A-Z][a-z])")
 # Stock openers that make a headline shout rather than inform.
 _HEADLINE_PREFIX = re.compile(
     r"^(?:breaking(?: news)?|watch|live|exclusive|just in|update[d]?|opinion|analysis|"
@@ -198,7 +209,7 @@ def _reported(sentence: str) -> str:
         sentence = complete_part(sentence, MIN_SENTENCE_WORDS) or sentence
     if is_stale(sentence):
         sentence = strip_stale(sentence)
-    return _without_connective(sentence)
+    return _without_connective(strip_aside(sentence))
 
 
 def _without_connective(sentence: str) -> str:
@@ -311,6 +322,26 @@ def _title_case(phrase: str) -> str:
 _TWO_LETTER_WORDS = {"of", "in", "on", "at", "to", "by", "as", "an", "or", "is", "it", "be",
                      "he", "we", "up", "no", "so", "do", "go", "me", "my", "if", "us", "am",
                      "oh", "ok", "hi"}
+
+
+_LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_CAPS_INSIDE = re.compile(r"(?<=[a-z,;] )[A-Z]{3,}\b")  # "… said the WHO": an acronym
+
+
+def _lower_words(texts: list[str]) -> set[str]:
+    """The words the texts write in lower case and never in capitals inside a sentence."""
+    return {w for t in texts for w in _LOWER_WORD.findall(t)} - {
+        w.lower() for t in texts for w in _CAPS_INSIDE.findall(t)}
+
+
+def _quiet(title: str, lower_words: set[str]) -> str:
+    """A section title without a word some outlet set in capitals for emphasis ("A FIRE
+    has badly damaged …" -> "A Fire Has Badly Damaged …"): a word of capitals that the
+    story's sentences also write in lower case, and never in capitals inside a
+    sentence, is a word, not an acronym ("NATO", "NYPD", "the WHO said" stay)."""
+    return _CAPS_WORD.sub(lambda m: m.group(0).capitalize()
+                          if m.group(0).lower() in lower_words else m.group(0), title)
 
 
 def _unshout(title: str, text: str) -> str:
@@ -674,6 +705,7 @@ class ExtractiveWriter:
         flat_options = [o for opts in options for o in opts]
         option_vecs = self.embedder.encode(flat_options) if flat_options else None
         text_vec = {cands[i].text: vecs[i] for picked, _s in kept for i in picked}
+        lower_words = _lower_words([c.text for c in cands])
         at = 0
         for (picked, sentences), opts, few in zip(kept, options, short, strict=True):
             ranked_opts: list[str] = []
@@ -688,7 +720,7 @@ class ExtractiveWriter:
             if title is None:
                 title = self._section_title(picked, phrases, groups_with, len(drafts),
                                             sections)
-            sections.append(Section(title, sentences))
+            sections.append(Section(_quiet(title, lower_words), sentences))
         return sections
 
     def _place_strong_facts(self, facts: list[Fact], drafts: list[tuple[list[int], list[list[int]]]],

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from storyline.text.lexicon import wordset
 
 __all__ = ["complete_part", "is_advice", "is_furniture", "is_headline", "is_stale", "is_teaser",
-           "is_tip_line", "not_report", "strip_stale"]
+           "is_tip_line", "not_report", "strip_aside", "strip_stale"]
 
 _FURNITURE = re.compile(
     r"(?:posted in|posted by|on behalf of|click here|subscribe|sign up|newsletter|"
@@ -62,7 +62,7 @@ _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
 # another event ("Just last week, a serious hit-and-run accident took place in Queens"),
 # and without it the page would tell that as the story's; such a sentence is refused.
 _STALE_ADVERB = re.compile(
-    r"\s*,?\s*\b(?:this (?:morning|afternoon|evening)|tonight|last night|"
+    r"\s*,?\s*\b(?:(?:late|early)\s+)?(?:this (?:morning|afternoon|evening)|tonight|last night|"
     r"yesterday(?: (?:morning|afternoon|evening))?|earlier today|"
     r"later today|earlier this (?:morning|afternoon|evening)|just this "
     r"(?:week|month))\b(?![’'-])(?!\s*['’]s)\s*,?", re.IGNORECASE)
@@ -100,6 +100,20 @@ def is_advice(sentence: str) -> bool:
     attorney or …, there are ways to make sure you get the financial help you need"):
     a law firm's advice, a how-to, a pitch; reports speak of others."""
     return bool(_YOU.search(_QUOTED.sub(" ", sentence)))
+
+
+# A writer's aside in brackets, an interjection rather than a fact: "(uh huh)", "(sigh)",
+# "(yes, really)", "(!)".
+_ASIDE = re.compile(
+    r"\s*\((?:(?:uh|um|ugh|sigh|lol|yikes|oops|whoops|wow|ha|heh|hmm|duh|oh|ahem|gasp|"
+    r"yes|yep|no|nope|really|seriously|of course|surprise|shocker)(?:[ ,]+(?:huh|ha|really|"
+    r"no|yes|oh|well|seriously|surprise|indeed))*[.!?]*|[!?]+)\)", re.IGNORECASE)
+
+
+def strip_aside(text: str) -> str:
+    """``text`` without a writer's bracketed interjection ("got spooked by the paparazzi
+    (uh huh) and then jumped back into her SUV" -> "… paparazzi and then jumped …")."""
+    return _ASIDE.sub("", text)
 
 
 def strip_stale(text: str) -> str:

@@ -155,7 +155,7 @@ def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
                 if cc:
                     words = words + [cc[0]] + _name(c)
                 break
-        if tok.lower_ in _QUANTITY:
+        if tok.lower_ in _QUANTITY and not (tok.lower_ == "one" and words[0].lower_ == "no"):
             of = [c for c in tok.rights if c.dep_ == "prep" and c.lower_ in ("of", "to")]
             pobj = [c for c in of[0].children if c.dep_ == "pobj"] if of else []
             inner = _noun_phrase(pobj[0], depth + 1) if pobj else None
@@ -207,15 +207,25 @@ def _of_gerund(verb: Any, obj: Any) -> list[Any] | None:
     return None
 
 
+# Verbs whose subject and verb tell the whole event: "Half of Roof Collapses", "Bettie
+# Page Dies".
+_WHOLE_EVENT = {"die", "collapse", "resign", "explode", "crash", "sink", "erupt", "flee",
+                "escape", "surrender", "retire", "disappear", "vanish", "drown", "capsize",
+                "derail", "detonate", "abdicate", "defect", "implode"}
+# Nouns of a stretch of time, which the parser does not tag as times ("closed for some
+# time" is not "Closed for Time").
+_SPANS = {"time", "times", "while", "moment", "moments", "spell", "period", "periods"}
+
+
 def _place(verb: Any) -> list[Any] | None:
     """The first prepositional phrase of the verb that is not a time ("in Geneva")."""
     for c in verb.rights:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in _PLACE_PREPS):
             pobj = [w for w in c.children if w.dep_ == "pobj"]
-            if not pobj or pobj[0].ent_type_ in _TIME_ENTS or any(
+            if not pobj or pobj[0].ent_type_ in _TIME_ENTS or pobj[0].lower_ in _SPANS or any(
                     re.fullmatch(r"\d{1,2}[:.]\d\d", w.text)
                     for w in verb.doc[pobj[0].left_edge.i: pobj[0].i + 1]):
-                continue  # a time ("after 06:00 BST"), not a place
+                continue  # a time ("after 06:00 BST", "for some time"), not a place
             inner = _noun_phrase(pobj[0])
             if inner:
                 return [c] + inner
@@ -310,7 +320,7 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
         place = _place(verb)
         if place and _count(words) + _count(tail) + _count(place) <= budget:
             tail += [t.text for t in place]
-        elif not rest and not passive:
+        elif not rest and not passive and verb.lemma_ not in _WHOLE_EVENT:
             return None  # "Trump Vows", "Biden Wastes": says nothing yet
     return words + tail
 
