@@ -329,6 +329,22 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "territory.") is None
     assert _main_clause("Russian media sources described the talks as lasting six hours "
                         "and being highly tense.") is None
+    # a clause opening on a pronoun is no headline (the demo's Kraft shooting had "She
+    # Believed They Were Spraying Chemicals", the Palin church fire "I Do Hope …"); a
+    # quotation keeps its speaker, as headlines quote
+    assert _main_clause("\"She believed they were spraying chemicals at her, saying things "
+                        "behind her back,\" Clark said.") == \
+        "Clark: ‘She Believed They Were Spraying Chemicals’"
+    assert _main_clause("\"It's something they can consider,\" general manager Tony "
+                        "Reagins said.") == "Reagins: ‘It's Something They Can Consider’"
+    assert _main_clause("“This is a sad day for the Kraft Foods family,” the company said "
+                        "in a statement.") is None  # no name says it
+    assert _main_clause("\"They told me they didn't know what I was talking about,\" she "
+                        "said.") is None
+    assert _main_clause("She believed her co-workers were spraying chemicals at her, "
+                        "police said.") is None
+    assert _main_clause("\"Tony was watching Wladimir's right hand all night,\" the trainer "
+                        "said.") == "Tony Was Watching Wladimir's Right Hand All Night"
     # an adverb of time leaves with the clause it introduces
     assert _main_clause("Subryan was arrested without incident shortly after the crash, "
                         "police said.") == "Subryan Was Arrested Without Incident"

@@ -19,6 +19,9 @@ HEADLINES = [
     ("A spokesperson from Waitrose said that no one was hurt in the incident.",
      "Spokesperson Says No One Hurt in Incident"),
     ("No one was injured in the fire.", "No One Injured in Fire"),
+    # a hyphenated word the parse split stays whole (never "Interviews Co")
+    ("NBC Philadelphia has interviewed another co-worker of hers, Kenneth Dorsey, and he "
+     "said he had talked with her.", "NBC Philadelphia Interviews Co-Worker"),
     # a verb whose subject tells the whole event needs no object; a time is no place
     # (never "Half of Roof Collapses After BST")
     ("Half of the roof at the entrance of the store in the High Street collapsed during the "

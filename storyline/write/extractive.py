@@ -263,12 +263,32 @@ _CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while
 _SAID = {"said", "says", "say", "told", "tells", "added", "adds", "explained", "explains",
          "stated", "states", "noted", "notes", "announced", "announces", "wrote", "writes",
          "reported", "reports", "confirmed", "confirms", "insisted", "warned", "claimed"}
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "these", "those", "his",
+             "her", "their", "its", "our", "my", "your", "me", "us", "them"}
 _TIME_CONJUNCTIONS = {"after", "before", "since", "when", "as", "while"}
 _TIME_ADVERBS = {"shortly", "soon", "just", "right", "immediately", "moments", "minutes",
                  "hours", "days", "weeks", "months", "years", "long", "only", "even",
                  "quickly", "directly", "hard", "not", "well"}
 _QUANTIFIERS = {"a", "an", "the", "few", "several", "many", "some", "two", "three", "four",
                 "five", "six", "seven", "eight", "nine", "ten", "24", "48", "72"}
+
+
+_NAME_WORDS = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,3}"
+# Who says a quotation: “…,” King said / “…,” said general manager Tony Reagins.
+_SPEAKER = re.compile(
+    r"[,.!?]?[”\"]\s+(?:(?:the\s+)?(?:[a-z][\w-]*\s+){0,3}?(?P<a>" + _NAME_WORDS + r")\s+"
+    r"(?:said|says|added|told|explained|insisted|wrote)\b|(?:said|says|added|wrote)\s+"
+    r"(?:the\s+)?(?:[a-z][\w-]*\s+){0,3}?(?P<b>" + _NAME_WORDS + r")\b)")
+
+
+def _speaker(sentence: str) -> str | None:
+    """Who speaks the quotation a sentence opens with, as a headline names them (a
+    person by surname): “…,” said general manager Tony Reagins -> Reagins."""
+    m = _SPEAKER.search(sentence)
+    if m is None:
+        return None
+    name = (m.group("a") or m.group("b")).rstrip(".")
+    return name.split()[-1]
 
 
 def _main_clause(sentence: str) -> str | None:
@@ -301,6 +321,13 @@ def _main_clause(sentence: str) -> str | None:
         return None  # "A Spokesman for Waitrose Said": what was said is cut off
     if words[0].lower() in ("to", "by", "of", "for", "from", "with", "into"):
         return None  # "To Open a Spot for Teixeira", "By Overturning the Regulation"
+    if words[0].lower().split("'")[0].split("’")[0] in _PRONOUNS:
+        # "She Believed They Were Spraying Chemicals", "I Do Hope …": whose words? A
+        # quotation keeps its speaker, as headlines quote: King: ‘I Look at Mo Cheeks …’
+        speaker = _speaker(sentence) if sentence.lstrip()[:1] in "\"“" else None
+        if speaker is None or len(words) + len(speaker.split()) > TITLE_MAX_WORDS:
+            return None
+        return f"{speaker}: ‘{_title_case(' '.join(words))}’"
     if not any(w[:1].islower() and w.lower() not in small for w in words[1:]):
         return None
     if any(q in clause for q in "\"“”"):

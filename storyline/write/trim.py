@@ -142,7 +142,12 @@ def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
         if start >= 1 and tok.doc[start - 1].lower_ == "no" and \
                 tok.doc[start - 1].head.i == tok.i:
             start -= 1  # "No Injuries", never "Injuries" for "no injuries"
-        words = list(tok.doc[start: tok.i + 1])
+        end = tok.i + 1
+        doc = tok.doc
+        while end + 1 < len(doc) and doc[end].text in ("-", "–") and \
+                not doc[end - 1].whitespace_ and not doc[end].whitespace_:
+            end += 2  # a compound the parse split ("another co - worker"): whole
+        words = list(doc[start: end])
         if any(c.like_num and c.i < start for w in words for c in w.lefts):
             return None  # a number the trim would drop ("1.2 million voters")
         if any((t.dep_ == "neg" or t.lower_ in _NEGATORS) and t.i < start
