@@ -345,6 +345,16 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "police said.") is None
     assert _main_clause("\"Tony was watching Wladimir's right hand all night,\" the trainer "
                         "said.") == "Tony Was Watching Wladimir's Right Hand All Night"
+    # a figure's thousands are no clause break (never "The FBI and ATF Offered a $35"),
+    # a said-word followed only by a name is cut off, "also" and "then" point at nothing
+    assert _main_clause("The FBI offered a $35,000 reward for information, officials "
+                        "said.") == "The FBI Offered a $35,000 Reward for Information"
+    assert _main_clause("Police said Eric Allen Kirkpatrick, 42, opened fire at the "
+                        "party.") is None
+    assert _main_clause("The Sixers then hired Ayers, a former assistant.") == \
+        "The Sixers Hired Ayers"
+    assert _main_clause("The Sixers also failed to really understand O'Brien's defense, "
+                        "which cost them.") == "The Sixers Failed to Really Understand O'Brien's Defense"
     # an adverb of time leaves with the clause it introduces
     assert _main_clause("Subryan was arrested without incident shortly after the crash, "
                         "police said.") == "Subryan Was Arrested Without Incident"

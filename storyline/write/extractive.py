@@ -257,12 +257,15 @@ _AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|la
                             r"see|saw|seen|consider|treat|identif|dismiss|hail|denounc)\w*\b",
                             re.IGNORECASE)
 # Where a lead sentence's main clause ends: a clause break, a reporting tail.
-_CLAUSE_END = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
+_CLAUSE_END = re.compile(r"\s*(?:(?<!\d)[,:]|(?<=\d)[,:](?!\d)|[;(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
                          r"because|as|when|according|amid|but|although|though|since)\s)")
 
 _SAID = {"said", "says", "say", "told", "tells", "added", "adds", "explained", "explains",
          "stated", "states", "noted", "notes", "announced", "announces", "wrote", "writes",
          "reported", "reports", "confirmed", "confirms", "insisted", "warned", "claimed"}
+_WHEN = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+         "january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"}
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "these", "those", "his",
              "her", "their", "its", "our", "my", "your", "me", "us", "them"}
 _TIME_CONJUNCTIONS = {"after", "before", "since", "when", "as", "while"}
@@ -319,6 +322,16 @@ def _main_clause(sentence: str) -> str | None:
         return None
     if words[-1].lower() in _SAID:
         return None  # "A Spokesman for Waitrose Said": what was said is cut off
+    said = [k for k, w in enumerate(words) if w.lower() in _SAID]
+    after = words[said[-1] + 1:] if said else []
+    if after and all(w[:1].isupper() or w[:1].isdigit() for w in after) and \
+            not any(w.lower() in _WHEN for w in after):
+        return None  # "Police Said Eric Allen Kirkpatrick [, 42, …]": only who, cut off
+    # "The Sixers Also Failed …", "The Sixers Then Hired Ayers": on a page of facts from
+    # several reports, "also" and "then" point at nothing.
+    words = [words[0]] + [w for w in words[1:] if w.lower() not in ("also", "then")]
+    if len(words) < TITLE_MIN_WORDS:
+        return None
     if words[0].lower() in ("to", "by", "of", "for", "from", "with", "into"):
         return None  # "To Open a Spot for Teixeira", "By Overturning the Regulation"
     if words[0].lower().split("'")[0].split("’")[0] in _PRONOUNS:
