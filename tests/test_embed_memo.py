@@ -46,3 +46,22 @@ def test_memo_returns_identical_vectors_and_stays_bounded(
     plain.encode(["Talks resumed in Geneva."])
     assert plain_texts == ["Talks resumed in Geneva."] * 2  # no memo: every call encodes
     assert float(fresh[0] @ first[0]) > 0.999  # the memo changes nothing
+
+
+def test_recent_memo_keeps_the_most_recently_used_and_computes_the_rest_once() -> None:
+    from storyline.text.memo import RecentMemo
+
+    memo: RecentMemo[int] = RecentMemo(2)
+    calls: list[list[str]] = []
+
+    def length(texts: list[str]) -> list[int]:
+        calls.append(texts)
+        return [len(t) for t in texts]
+
+    assert memo.get_many(["ab", "abc", "ab"], length) == [2, 3, 2]
+    assert calls == [["ab", "abc"]]  # each distinct text once
+    assert memo.get_many(["ab"], length) == [2] and len(calls) == 1  # kept, now most recent
+    memo.get_many(["abcd"], length)  # drops the least recently used: "abc"
+    assert "ab" in memo and "abcd" in memo and "abc" not in memo and len(memo) == 2
+    none: RecentMemo[int] = RecentMemo(0)
+    assert none.get_many(["x"], length) == [1] and len(none) == 0

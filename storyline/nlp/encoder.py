@@ -23,7 +23,6 @@ import importlib.util
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from storyline.nlp.offline import quiet_onnxruntime, stay_offline
 from storyline.text.lead import lead_text as embedding_text  # what is embedded
+from storyline.text.memo import RecentMemo
 
 __all__ = ["DIM", "MAX_TOKENS", "MODEL_NAME", "Embedder", "embedding_text"]
 
@@ -119,9 +119,7 @@ class Embedder:
         self.fallback_reason: str | None = None
         # Recently encoded texts (a story's sentences are encoded by the writer and again
         # by the verifier): exact, since a text's vector never depends on its batch.
-        self.memo_size = memo_size
-        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._memo_lock = threading.Lock()
+        self._memo: RecentMemo[np.ndarray] = RecentMemo(memo_size)
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -143,15 +141,10 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        todo: dict[str, list[int]] = {}
-        with self._memo_lock:
-            for i, text in enumerate(texts):
-                hit = self._memo.get(text)
-                if hit is not None:
-                    self._memo.move_to_end(text)
-                    out[i] = hit
-                else:
-                    todo.setdefault(text, []).append(i)
+        found, todo = self._memo.lookup(texts)
+        for i, hit in enumerate(found):
+            if hit is not None:
+                out[i] = hit
         if not todo:
             return out
         self._load()
@@ -165,13 +158,9 @@ class Embedder:
         # Renormalise in float32 (guards tiny drift; an all-zero row stays zero).
         norms = np.linalg.norm(fresh, axis=1, keepdims=True)
         np.divide(fresh, norms, out=fresh, where=norms > 0)
-        with self._memo_lock:
-            for text, vec in zip(unique, fresh, strict=True):
-                out[todo[text]] = vec
-                if self.memo_size > 0:
-                    self._memo[text] = vec
-                    if len(self._memo) > self.memo_size:
-                        self._memo.popitem(last=False)
+        for text, vec in zip(unique, fresh, strict=True):
+            out[todo[text]] = vec
+        self._memo.keep(zip(unique, fresh, strict=True))
         return out
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from storyline.cluster.represent import STOPWORDS
 from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
-from storyline.text.lexicon import wordset
+from storyline.text.lexicon import MONTHS, WEEKDAYS, wordset
 from storyline.text.sentences import split_sentences
 from storyline.write.factgroups import (
     Fact,
@@ -257,15 +257,15 @@ _AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|la
                             r"see|saw|seen|consider|treat|identif|dismiss|hail|denounc)\w*\b",
                             re.IGNORECASE)
 # Where a lead sentence's main clause ends: a clause break, a reporting tail.
-_CLAUSE_END = re.compile(r"\s*(?:(?<!\d)[,:]|(?<=\d)[,:](?!\d)|[;(]|\s[—–-]\s|\s(?:who|which|where|while|after|before|"
-                         r"because|as|when|according|amid|but|although|though|since)\s)")
+# A comma or colon between digits is a figure's ("$35,000", "5:30"), no break.
+_CLAUSE_END = re.compile(r"\s*(?:(?<!\d)[,:]|[,:](?!\d)|[;(]|\s[—–-]\s|"
+                         r"\s(?:who|which|where|while|after|before|because|as|when|"
+                         r"according|amid|but|although|though|since)\s)")
 
 _SAID = {"said", "says", "say", "told", "tells", "added", "adds", "explained", "explains",
          "stated", "states", "noted", "notes", "announced", "announces", "wrote", "writes",
          "reported", "reports", "confirmed", "confirms", "insisted", "warned", "claimed"}
-_WHEN = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-         "january", "february", "march", "april", "may", "june", "july", "august",
-         "september", "october", "november", "december"}
+_WHEN = frozenset(MONTHS) | frozenset(WEEKDAYS)  # "announced Friday" is not "said Kirkpatrick"
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "these", "those", "his",
              "her", "their", "its", "our", "my", "your", "me", "us", "them"}
 _TIME_CONJUNCTIONS = {"after", "before", "since", "when", "as", "while"}

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from storyline.cluster.represent import STOPWORDS
 from storyline.text.lexicon import wordset
+from storyline.text.memo import RecentMemo
 from storyline.write.trim import trim
 
 log = logging.getLogger(__name__)
@@ -105,9 +104,7 @@ class PhraseTagger:
     def __init__(self, memo_size: int = 1_000) -> None:
         self._nlp: Any = None
         self._loaded = False
-        self.memo_size = memo_size
-        self._memo: OrderedDict[str, Any] = OrderedDict()
-        self._memo_lock = threading.Lock()
+        self._memo: RecentMemo[Any] = RecentMemo(memo_size)
 
     def _load(self) -> Any:
         if not self._loaded:
@@ -124,27 +121,7 @@ class PhraseTagger:
     def _parsed(self, nlp: Any, texts: Sequence[str]) -> list[Any]:
         """The full parse of each text (tags, entities, dependencies), from the memo
         where it was parsed before."""
-        out: list[Any] = [None] * len(texts)
-        todo: dict[str, list[int]] = {}
-        with self._memo_lock:
-            for i, text in enumerate(texts):
-                doc = self._memo.get(text)
-                if doc is None:
-                    todo.setdefault(text, []).append(i)
-                else:
-                    self._memo.move_to_end(text)
-                    out[i] = doc
-        if todo:
-            fresh = list(nlp.pipe(list(todo), batch_size=64))
-            with self._memo_lock:
-                for (text, where), doc in zip(todo.items(), fresh, strict=True):
-                    for i in where:
-                        out[i] = doc
-                    if self.memo_size > 0:
-                        self._memo[text] = doc
-                        if len(self._memo) > self.memo_size:
-                            self._memo.popitem(last=False)
-        return out
+        return self._memo.get_many(texts, lambda todo: list(nlp.pipe(todo, batch_size=64)))
 
     def parse(self, texts: Sequence[str]) -> list[Any] | None:
         """The spaCy doc of each text (tags, entities, dependencies), None without
