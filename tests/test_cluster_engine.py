@@ -273,3 +273,52 @@ def test_weekday_feature_counts_the_members_naming_the_articles_day() -> None:
     assert story.weekday_members == 3
     assert weekday("Comey testified on Friday") == pytest.approx(1 / 3)
     assert np.isnan(weekday("Comey testified on Friday", StoryState(id=3, dim=DIM)))
+
+
+def test_year_feature_counts_the_members_whose_latest_year_is_the_articles() -> None:
+    """``year``: of the story's members whose title and lead name a year, the share whose
+    latest year is within one of the article's latest; missing when either side names
+    none. Split-offs and merges move the counts as they move the weekdays."""
+    from storyline.cluster.features import pair_features
+    from storyline.cluster.represent import TermStats, terms_of
+    from storyline.cluster.state import StoryState, year_of
+
+    rng = np.random.default_rng(7)
+    stats = TermStats()
+    leads = ["A strong earthquake jolted southern Iran on March 3, 2013",
+             "The 2013 quake near Bushehr killed 37, the worst since 2005",
+             "Rescuers searched the rubble near Bushehr",  # names no year
+             "The earthquake of 2012 had struck the same province"]
+
+    def rep(i: int, text: str) -> ArticleRep:
+        return ArticleRep(id=i, dense=unit(rng.normal(size=DIM)),
+                          title_dense=unit(rng.normal(size=DIM)), terms=dict(terms_of(text)))
+
+    assert year_of(rep(0, leads[1])) == 2013  # the latest, not the first
+    assert year_of(rep(0, "Police found 1,200 rounds and 3000 dollars")) is None
+    story = StoryState(id=1, dim=DIM)
+    for i, text in enumerate(leads):
+        r = rep(i, text)
+        stats.observe(r.terms, r.entities)
+        story.add(r, stats.tfidf(r.terms))
+    assert story.year_members == 3 and story.years == {2013: 2, 2012: 1}
+    col = FEATURES.index("year")
+
+    def year(text: str, st: StoryState = story) -> float:
+        art = rep(99, text)
+        return pair_features(art, stats.tfidf(art.terms), st, stats,
+                             wanted=frozenset({"year"}))[col]
+
+    assert year("Aftershocks hit Bushehr in 2013") == pytest.approx(1.0)  # 2012 is near
+    assert year("Aftershocks hit Bushehr in 2014") == pytest.approx(2 / 3)
+    assert year("A quake hit Bam in December 2005") == 0.0
+    assert np.isnan(year("Aftershocks hit Bushehr"))
+    story.remove(3)
+    assert story.year_members == 2 and story.years == {2013: 2}
+    assert year("A quake struck the province in 2011") == 0.0
+    other = StoryState(id=2, dim=DIM)
+    other.add(rep(7, "Iran's 2005 earthquake in Zarand"), {})
+    story.absorb(other)
+    assert story.year_members == 3
+    assert year("A quake hit Zarand in 2005") == pytest.approx(1 / 3)
+    assert np.isnan(year("A quake hit Zarand in 2005", StoryState(id=3, dim=DIM)))

@@ -69,6 +69,7 @@ def _states(index: ClusterEngine) -> dict[int, dict[str, Any]]:
     return {sid: {"members": sorted(map(str, s.members)),
                   "kept": [str(m) for m in s.member_ids],
                   "terms": s.terms, "entities": +s.entities, "weekdays": +s.weekdays,
+                  "years": +s.years,
                   "outlets": s.outlets, "time": (s.tmin, s.tmax)}
             for sid, s in index.stories.items() if sid in index._row}
 

@@ -100,6 +100,7 @@ MONOTONE = {
     "lexical": 1, "entity_coverage": 1, "entity_jaccard": 1, "number_jaccard": 1,
     "rare_term": 1, "dense_mean": 1, "title_mean": 1, "entity_support": 1, "dense_fit": 1,
     "title_fit": 1, "dense_min": 1, "number_known": 1, "log_size": 1, "weekday": 1,
+    "year": 1,
     "time_gap": -1, "time_gap_known": -1,
 }
 

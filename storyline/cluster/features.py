@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from storyline.cluster.represent import ArticleRep, TermStats
-from storyline.cluster.state import StoryState, weekdays_of
+from storyline.cluster.state import StoryState, weekdays_of, year_of
 
 FEATURES = (
     "dense_centroid",  # cos(article title+lead, story centroid)
@@ -51,6 +51,8 @@ FEATURES = (
     "number_known",  # number_jaccard, but missing (NaN) when either side has no numbers
     "weekday",  # share of the story's members naming a weekday that name one the article
     # names; missing (NaN) when the article or no member names a weekday
+    "year",  # share of the story's members naming a year whose latest year is within one
+    # of the article's latest (``year_of``); missing (NaN) when either names none
 )
 
 # Groups of features computed together; a model that reads none of a group's features
@@ -144,6 +146,11 @@ def pair_features(art: ArticleRep, tfidf: dict[str, float], story: StoryState,
             day_share = min(1.0, sum(story.weekdays.get(d, 0) for d in days)
                             / story.weekday_members)
         put("weekday", day_share)
+
+    if want(frozenset({"year"})):
+        year = year_of(art)
+        put("year", story.year_share(year) if year is not None and story.year_members
+            else math.nan)
 
     gap = math.nan
     if art.time is not None and story.tmin is not None and story.tmax is not None:

@@ -26,6 +26,22 @@ def weekdays_of(art: ArticleRep) -> frozenset[str]:
     (or a later development) even when every name and term is shared."""
     return frozenset(d for d in WEEKDAYS if d in art.terms)
 
+
+def year_of(art: ArticleRep) -> int | None:
+    """The latest year (1900-2099) an article's title and lead name, or None. A report
+    names the year it was written in more often than any other ("... on March 3, 2013"),
+    so two reports whose latest years are far apart are of different events even when
+    neither carries a date: an archive of undated articles on two earthquakes in one
+    region, eight years apart, tells them apart by the years their texts name."""
+    latest = None
+    for term in art.terms:
+        if len(term) == 4 and term.isdigit() and term[:2] in ("19", "20"):
+            year = int(term)
+            if latest is None or year > latest:
+                latest = year
+    return latest
+
+
 MEMBER_VECTORS_KEPT = 48  # most recent member vectors kept for the nearest-member features
 
 
@@ -52,6 +68,9 @@ class StoryState:
     # How many members name each weekday, and how many name any (``weekdays_of``).
     weekdays: Counter[str] = field(default_factory=Counter)
     weekday_members: int = 0
+    # How many members name each latest year (``year_of``), and how many name one.
+    years: Counter[int] = field(default_factory=Counter)
+    year_members: int = 0
     tmin: float | None = None
     tmax: float | None = None
     _terms_norm: float | None = None
@@ -155,6 +174,7 @@ class StoryState:
         if art.outlet:
             self.outlets.add(art.outlet)
         self._add_weekdays(art, 1)
+        self._add_year(art, 1)
         self._add_time(art.time)
 
     def _add_weekdays(self, art: ArticleRep, sign: int) -> None:
@@ -163,6 +183,18 @@ class StoryState:
             self.weekday_members += sign
             for d in days:
                 self.weekdays[d] += sign
+
+    def _add_year(self, art: ArticleRep, sign: int) -> None:
+        year = year_of(art)
+        if year is not None:
+            self.year_members += sign
+            self.years[year] += sign
+
+    def year_share(self, year: int) -> float:
+        """The share of the members naming a year whose latest year is within one of
+        ``year`` (a report of late December and one of early January name two years)."""
+        near = self.years.get(year - 1, 0) + self.years.get(year, 0) + self.years.get(year + 1, 0)
+        return near / self.year_members
 
     def absorb(self, other: StoryState) -> None:
         """Merge ``other`` into this story (consolidation)."""
@@ -176,6 +208,8 @@ class StoryState:
         self.outlets |= other.outlets
         self.weekdays.update(other.weekdays)
         self.weekday_members += other.weekday_members
+        self.years.update(other.years)
+        self.year_members += other.year_members
         self._add_time(other.tmin)
         self._add_time(other.tmax)
 
@@ -194,7 +228,9 @@ class StoryState:
         self.entities.subtract(rep.entities)
         self.numbers.subtract(rep.numbers)
         self._add_weekdays(rep, -1)
+        self._add_year(rep, -1)
         self.weekdays += Counter()
+        self.years += Counter()
         self.entities += Counter()  # drop the entries that fell to zero
         self.numbers += Counter()
         return rep, tfidf
