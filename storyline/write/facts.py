@@ -68,6 +68,12 @@ class Quantity:
     # Content words around the phrase: what the figure is said of ("home to 120,000
     # people", "played for 11 seasons").
     context: frozenset[str] = frozenset()
+    # The noun a hyphenated figure qualifies ("a 30-day program": "program"): a 30-day
+    # program and a 90-day stay are two things, not two lengths of one.
+    head: str | None = None
+    # The sentence gives a running total, an average or a rate ("so far", "combined",
+    # "averaged", "a season"): such a figure and a single event's are of other scopes.
+    aggregate: bool = False
 
 
 _IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "police", "personnel",
@@ -104,9 +110,27 @@ def _value(num: str, scale: str | None) -> float | None:
     return value
 
 
+# A figure followed by these words is a point in time ("eight days ago", "two hours
+# later"), not an amount.
+_TIME_POINT = wordset("ago earlier later before after since")
+# Words that make a figure a total, an average or a rate rather than one event's count.
+_AGGREGATE = re.compile(
+    r"\b(?:so far|to date|in total|a total of|altogether|combined|cumulative(?:ly)?|"
+    r"overall|career|averag(?:e|ed|es|ing)|per (?:game|season|year|day|month|week)|"
+    r"(?:a|each|every) (?:game|season|year|month|week)|annual(?:ly)?)\b", re.IGNORECASE)
+# Collective nouns that can follow "and" in a compound count ("420 passengers and crew").
+_COLLECTIVE = wordset("crew staff personnel police family families")
+
+
+def _after(sentence: str, end: int) -> list[str]:
+    """The two words after position ``end``, lower case, stripped of punctuation."""
+    return [re.sub(r"[^a-z'-]", "", w.lower()) for w in sentence[end:].split()[:2]]
+
+
 def quantities(sentence: str) -> list[Quantity]:
     """Counted things in a sentence: ``"about six hours"`` -> 6 hour, interval 4.8–7.5."""
     out: list[Quantity] = []
+    aggregate = bool(_AGGREGATE.search(sentence))
     for m in _QTY.finditer(sentence):
         value = _value(m.group("num"), m.group("scale"))
         before = sentence[: m.start()].split()[-1:]
@@ -134,14 +158,30 @@ def quantities(sentence: str) -> list[Quantity]:
         phrase = " ".join(sentence[m.start(): unit_end].split())
         if _OF_WHOLE.search(sentence[max(m.start() - 30, 0): m.start()]):
             continue  # "landed 178 of 369 punches": a whole beside its part
-        kind = frozenset(w.lower() for w in words[:-1])
+        kind = set(w.lower() for w in words[:-1])
+        after = _after(sentence, unit_end)
+        if after and after[0] in _TIME_POINT:
+            continue  # "eight days ago": when, not how many
+        head = None
+        if rest.startswith("-") and after and after[0].isalpha() \
+                and after[0] not in PHRASE_BREAKS and after[0] not in FACT_STOP_WORDS:
+            # the noun, past a participle that qualifies it ("a three-game losing streak")
+            noun = after[1] if (len(after) == 2 and after[0].endswith(("ing", "ed"))
+                                and after[1].isalpha() and after[1] not in PHRASE_BREAKS) \
+                else after[0]
+            head = _singular(noun)
+        if len(after) == 2 and after[0] == "and" and (after[1] in _COLLECTIVE
+                                                       or _plural(after[1])):
+            kind.add("and " + after[1])  # "passengers and crew": both counted together
+        if after and after[0] == "as":
+            kind.add("as")  # "four seasons as director": in one role, not all told
         around = (sentence[: m.start()].split()[-_CONTEXT:]
                   + sentence[unit_end:].split()[:_CONTEXT])
         context = frozenset(w for w in (re.sub(r"[^a-z]", "", x.lower()) for x in around)
                             if len(w) > 2 and w not in FACT_STOP_WORDS
                             and w not in NUMBER_WORDS and _singular(w) != _singular(words[-1]))
         out.append(Quantity(value, value * lo_f, value * hi_f, _singular(words[-1]), phrase,
-                            kind, context))
+                            frozenset(kind), context, head, aggregate))
     return out
 
 
@@ -151,6 +191,20 @@ _OF_WHOLE = re.compile(r"\d[\d,.]*\s+of\s+(?:his|her|their|its|the\s+)?$", re.IG
 
 def _disjoint(a: Quantity, b: Quantity) -> bool:
     return a.high < b.low or b.high < a.low
+
+
+def _same_thing_counted(a: Quantity, b: Quantity) -> bool:
+    """Whether two figures of one unit count the same thing: the same qualifiers, said
+    of something in common, of one scope, and a hyphenated figure's noun either the
+    other's too or among the words the other is said of ("a six-hour session" and "the
+    session lasted four hours"; not "a three-game losing streak" and "eight of their
+    last 10 games")."""
+    if a.kind != b.kind or a.aggregate != b.aggregate or not a.context & b.context:
+        return False
+    if a.head and b.head:
+        return a.head == b.head
+    head, other = (a.head, b) if a.head else (b.head, a)
+    return head is None or head in {_singular(w) for w in other.context}
 
 
 def find_conflicts(sentences: Sequence[tuple[int, str]], vecs: np.ndarray, *,
@@ -166,8 +220,8 @@ def find_conflicts(sentences: Sequence[tuple[int, str]], vecs: np.ndarray, *,
             j, qb = found[b]
             if sentences[i][0] == sentences[j][0] or qa.unit != qb.unit or not _disjoint(qa, qb):
                 continue
-            if qa.kind != qb.kind or not qa.context & qb.context:
-                continue  # other things counted, or said of other things
+            if not _same_thing_counted(qa, qb):
+                continue  # other things counted, said of other things, or other scopes
             sim = float(vecs[i] @ vecs[j])
             if sim >= same_thing:
                 pairs.append((sim, i, qa, j, qb))
