@@ -505,6 +505,70 @@ def test_the_navy_page_dates_the_event_and_counts_boats_once() -> None:
         assert not set(c.claims[0].citations) & set(c.claims[1].citations), c
 
 
+def test_a_page_headline_cut_to_fit_still_tells_the_news() -> None:
+    """The demo's reports of Hugh Jackman as Oscar host carry first sentences for titles.
+    The most central one was cut at its comma to "And the legitimization of funnybooks
+    continues", and the Bush rule change was headed "Just six weeks before President-elect
+    Barack Obama takes office": a cut that leans on what it lost is no headline. Now a
+    long title may be cut before a trailing adjunct (never a verb's particle, "roped |
+    in to host", nor its own preposition, "counting | on"), and a title that opens on a
+    pronoun or a writer's aside ("It's a tough job …", "If only he'll …") gives way."""
+    jackman = [
+        "World's sexiest man' Hugh Jackman has been roped in to host the 81st annual "
+        "Academy Awards ceremony",
+        "It's a tough job hosting the Academy Awards.",
+        "The producers of the Academy Awards are counting on a mutant wolverine who is "
+        "People magazine's reigning Sexiest Man Alive to inject some desperately needed "
+        "razzle-dazzle into their annual telecast.",
+        "Australian actor Hugh Jackman was named on Friday as host of February's Oscars in "
+        "a departure from the tradition of picking U.S. comedians on Hollywood's most "
+        "prestigious night.",
+        "If only he'll wear those gold lame pants.",
+        "And the legitimization of funnybooks continues, as today the Academy of Motion "
+        "Picture Arts and Sciences has announced that Wolverine himself will be hosting the "
+        "81st Academy Awards, proving once again that he's the best there is at what he does "
+        "- even hosting a major awards ceremony!",
+    ]
+    bush = [
+        "Just six weeks before President-elect Barack Obama takes office, the Bush "
+        "administration issued revised endangered species regulations Thursday to reduce "
+        "the input of federal scientists and to block the law from being used to fight "
+        "global warming",
+        "With just over a month remaining in office, the Bush administration loosened "
+        "federal protection of plant and animal species threatened with extinction.",
+        "The Bush administration on Thursday eliminated 35-year-old regulations in the "
+        "Endangered Species Act that required an independent scientific review of proposed "
+        "federal projects to determine whether they imperil protected plants and animals.",
+    ]
+    writer = ExtractiveWriter()
+    for titles, want in ((jackman, "Australian actor Hugh Jackman was named on Friday as "
+                                   "host of February's Oscars"),
+                         (bush, "The Bush administration on Thursday eliminated "
+                                "35-year-old regulations")):
+        articles = [StoryArticle(id=i, title=t, text=t, outlet=f"Outlet {i}",
+                                 published=datetime(2008, 12, 12, 9, tzinfo=UTC))
+                    for i, t in enumerate(titles, 1)]
+        assert writer._headline(articles) == want
+    from storyline.write.extractive import _shorten
+    assert _shorten(jackman[0], writer.tagger.parse and (
+        lambda t: writer.tagger.parse([t])[0])).endswith("…")  # "roped in": a particle
+
+
+def test_a_name_an_outlet_typed_in_lower_case_is_capitalised_in_the_headline() -> None:
+    from storyline.write.extractive import _named_as_written
+
+    texts = ["Arson damaged the church attended by the Governor of Alaska, Sarah Palin.",
+             "The church former candidate Sarah Palin attends was badly damaged by fire.",
+             "A fire damaged the church of Alaska's governor Sarah Palin in Wasilla.",
+             "Alaska Gov. sarah palin's home church has been badly damaged in an arson fire."]
+    assert _named_as_written(texts[3].rstrip("."), texts) == \
+        "Alaska Gov. Sarah Palin's home church has been badly damaged in an arson fire"
+    # one word alone is no name ("pinup" beside "Pinup Queen" elsewhere)
+    pinup = ["the Pinup queen", "a Pinup icon", "another Pinup star"]
+    assert _named_as_written("Legendary pinup queen dies", pinup) == \
+        "Legendary pinup queen dies"
+
+
 def test_a_title_of_two_words_is_no_page_headline() -> None:
     """The demo's Los Angeles deputy story was headed "Deputy Sheriff", its most central
     title (its two words are in every other): a label, not news."""

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -434,17 +435,101 @@ def _clean_title(title: str, outlet: str | None) -> str:
     return title
 
 
-def _shorten(title: str) -> str:
+def _shorten(title: str, parse: Callable[[str], Any] | None = None) -> str:
     """At most MAX_HEADLINE characters, cut at the last natural break that leaves a
-    headline of some substance ("Main claim — aside" -> "Main claim"), else at a word."""
+    headline of some substance ("Main claim — aside" -> "Main claim"), else (with
+    ``parse``, a text's spaCy doc or None) before a trailing adjunct, else at a word."""
     if len(title) <= MAX_HEADLINE:
         return title
     head = title[: MAX_HEADLINE + 1]
     for sep in (" — ", " – ", " - ", ": ", "; ", ", "):
         cut = head.rfind(sep)
+        while sep == ", " and cut >= 40 and _in_a_name(head, cut):
+            cut = head.rfind(sep, 0, cut)  # "in a Los Angeles, California, hospital"
         if cut >= 40:
             return title[:cut].rstrip(" ,;:")
+    # else before a trailing adjunct: "Australian actor Hugh Jackman was named on Friday
+    # as host of February's Oscars | in a departure from the tradition of …"
+    starts = [m.start() for m in _ADJUNCT.finditer(head) if 40 <= m.start() <= MAX_HEADLINE]
+    doc = parse(title) if starts and parse is not None else None
+    if doc is not None:
+        # the word must head a prepositional phrase ("in a departure"), not be a verb's
+        # particle ("roped in to host")
+        preps = {t.idx - 1 for t in doc if t.dep_ == "prep"}
+        verb_preps = {t.idx - 1 for t in doc if t.dep_ == "prep" and t.i > 0
+                      and t.head.i == t.i - 1 and t.head.pos_ == "VERB"}
+        for at in reversed(starts):  # nor a verb's own ("counting on", "named on Friday")
+            if at in preps and at not in verb_preps:
+                return title[:at].rstrip(" ,;:")
     return title[:MAX_HEADLINE].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+# Prepositions that open an adjunct (where, when, in what circumstances), not a
+# complement the verb needs ("arrested for", "named as" stay whole).
+_ADJUNCT = re.compile(r" (?=(?:in|at|on|after|before|amid|during|following|near|outside|"
+                      r"inside|despite) )")
+
+
+def _named_as_written(title: str, texts: list[str]) -> str:
+    """``title`` with a run of lower-case words capitalised where the story's texts
+    write each of them capitalised inside sentences and at most once in lower case: a
+    name an outlet typed in lower case ("Alaska Gov. sarah palin's home church" ->
+    "… Sarah Palin's …"). A single word is left alone ("pinup queen")."""
+    joined = "\n".join(texts)
+
+    def named(word: str) -> bool:
+        if not re.fullmatch(r"[a-z]{3,}", word) or word in TITLE_SMALL_WORDS:
+            return False
+        cap = len(re.findall(rf"(?<=[a-z,] ){word.capitalize()}\b", joined))
+        return cap >= 3 and len(re.findall(rf"\b{word}\b", joined)) <= 1
+
+    words = title.split(" ")
+    stems = [re.sub(r"(?:['’]s)?[^\w]*$", "", w) for w in words]
+    flags = [named(w) for w in stems]
+    out = list(words)
+    k = 0
+    while k < len(words):
+        end = k
+        while end < len(words) and flags[end]:
+            end += 1
+        if end - k >= 2:
+            for n in range(k, end):
+                out[n] = words[n][:1].upper() + words[n][1:]
+        k = max(end, k + 1)
+    return " ".join(out)
+
+
+def _in_a_name(text: str, comma: int) -> bool:
+    """Whether the comma at ``comma`` sits inside a place's name ("Los Angeles,
+    California", "Vancouver, B.C."): a capitalised word on either side of it."""
+    before = text[:comma].split()[-1:]
+    return bool(before) and before[0][:1].isupper() and text[comma + 2: comma + 3].isupper()
+
+
+# What a cut title may not open with: a conjunction, a subordinator, a preposition or an
+# adverb leaves a clause that leans on the part cut off ("And the legitimization of
+# funnybooks continues", "Just six weeks before President-elect Barack Obama takes office").
+_LEANING = frozenset({"cc", "mark", "prep", "advmod", "npadvmod"})
+
+
+# First words of a title that is a writer's aside rather than news ("If only he'll wear
+# those gold lame pants", "And the legitimization of funnybooks continues").
+_LEANING_WORDS = frozenset({"there", "that", "if", "and", "but", "or", "so", "because",
+                            "although", "though", "yet", "still", "also", "even", "now",
+                            "just", "only", "well", "oh"})
+
+
+def _stands_alone(doc: Any) -> bool:
+    """Whether a title cut from a longer one still tells news on its own: it opens with
+    no word that leans on what was cut, and its root is a verb with a subject ("Bettie
+    Page died of pneumonia at the age of 85"; not "A former employee who opened fire at
+    an office Christmas party killing one man", whose verb was cut away)."""
+    tokens = [t for t in doc if not t.is_punct]
+    if not tokens or tokens[0].dep_ in _LEANING:
+        return False
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    return len(roots) == 1 and roots[0].pos_ in ("VERB", "AUX") and any(
+        c.dep_ in ("nsubj", "nsubjpass", "expl") for c in roots[0].children)
 
 
 def _localized(headline: str, places: list[list[str]], n_sources: int) -> str:
@@ -1081,13 +1166,38 @@ class ExtractiveWriter:
                 ranked = [titles[int(i)] for i in order]
             except ValueError:  # nothing but stopwords
                 pass
-        # The most central title that fits (whole, or cut at a natural break); a cut
-        # mid-phrase ("…") only when none does.
-        # A relative time that goes stale ("Police this morning arrested …") leaves the
-        # title when it can, and a central title without one is preferred.
-        fitting = [_shorten(strip_stale(t)) for t in ranked]
-        best = next((t for t in fitting if not t.endswith("…") and not is_stale(t)),
-                    next((t for t in fitting if not t.endswith("…")), fitting[0]))
+        # Each title as the page would show it: a relative time that goes stale ("Police
+        # this morning arrested …") out where it can be, cut to fit at a natural break
+        # (before an adjunct only where the parse says the word opens one).
+        def parse_one(text: str) -> Any:
+            docs = self.tagger.parse([text])
+            return None if docs is None else docs[0]
+
+        def rank(title: str) -> tuple[tuple[bool, int, bool], str]:
+            # a title that opens on what it is about ("It's a tough job hosting the
+            # Academy Awards" is a feature's lede), then whole, then cut where it stands
+            # alone, then cut mid-phrase ("…"), then one without a stale time; the most
+            # central first
+            full = strip_stale(title)
+            t = _shorten(full, parse_one)
+            if t.endswith("…"):
+                fits = 3
+            elif t == full:
+                fits = 0
+            else:
+                doc = parse_one(t)
+                fits = 1 if doc is None or _stands_alone(doc) else 2
+            first = re.sub(r"['’]\w*$", "", t.split(maxsplit=1)[0].lower())
+            return (first in _PRONOUNS or first in _LEANING_WORDS, fits, is_stale(t)), t
+
+        key, best = rank(ranked[0])
+        for title in dict.fromkeys(ranked[1:]):
+            if key == (False, 0, False):
+                break
+            mine, shown = rank(title)
+            if mine < key:
+                key, best = mine, shown
+        best = _named_as_written(best, [a.text for a in originals])
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
         sample = originals[::step]
