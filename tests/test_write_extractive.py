@@ -345,6 +345,9 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "police said.") is None
     assert _main_clause("\"Tony was watching Wladimir's right hand all night,\" the trainer "
                         "said.") == "Tony Was Watching Wladimir's Right Hand All Night"
+    # but a quotation cut at its first comma is a fragment of someone's words
+    assert _main_clause("\"Beyond all the pompous declarations, there will be no real "
+                        "change,\" Tadzhigul Begmedova said from Bulgaria.") is None
     # a figure's thousands are no clause break (never "The FBI and ATF Offered a $35"),
     # a said-word followed only by a name is cut off, "also" and "then" point at nothing
     assert _main_clause("The FBI offered a $35,000 reward for information, officials "

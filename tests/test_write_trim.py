@@ -83,6 +83,14 @@ HEADLINES = [
     ("The fire is being treated as suspicious.", "Fire Treated as Suspicious"),
     ("The navy said the crew seized a total of 14 rifles.",
      "Navy Says Crew Seized Total of 14 Rifles"),
+    # "leave" needs a complement only where the sentence gives one ("left three dead")
+    ("Lindsay Lohan has left the Betty Ford Center.", "Lohan Leaves Betty Ford Center"),
+    # a name keeps every proper noun that modifies it, directly or through another
+    ("The Los Angeles Angels, Baltimore Orioles and Washington Nationals also have made "
+     "offers to Teixeira, but to date none of those offers are believed to be for more "
+     "than eight years.", "Los Angeles Angels Make Offers"),
+    ("Human Rights Watch says Turkmenistan made progress.",
+     "Human Rights Watch Says Turkmenistan Made Progress"),
 ]
 
 NONE = [
@@ -114,6 +122,18 @@ NONE = [
     # a negation inside the object: "a not guilty plea" is never "Enters Guilty Plea"
     "Mr Pitman, of High Street, Wellington, entered a not guilty plea at Taunton Deane "
     "Magistrates and was remanded in custody.",
+    # "leave X dead", "keep X from …", an object that lost its own phrase ("Leaves Trail")
+    "The blast left three people dead.",
+    "Firefighters kept the fire from spreading to the warehouse.",
+    "The quake left a trail of destruction in seven villages.",
+    # "prevent X from doing": the headline would say the opposite
+    "The rule change was designed to prevent the Endangered Species Act from being used "
+    "to fight global warming.",
+    "A judge blocked the law from taking effect.",
+    # a claim its speaker qualifies with "but" is not told without it
+    "New York-based Human Rights Watch said in an assessment last month that Turkmenistan "
+    "had made \"some progress\" but \"remains... one of the most repressive and "
+    "authoritarian states in the world.\"",
 ]
 
 

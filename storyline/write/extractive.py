@@ -342,6 +342,11 @@ def _main_clause(sentence: str) -> str | None:
         if speaker is None or len(words) + len(speaker.split()) > TITLE_MAX_WORDS:
             return None
         return f"{speaker}: ‘{_title_case(' '.join(words))}’"
+    if sentence.lstrip()[:1] in "\"“" and m and m.start() > 0 and \
+            not re.match(r"[,;:.!?]?\s*[\"”]", text[m.start():]):
+        # a quotation cut at its first comma ("Beyond all the pompous declarations, [there
+        # will be no real change]"): a fragment of someone's words, in the page's voice
+        return None
     if not any(w[:1].islower() and w.lower() not in small for w in words[1:]):
         return None
     if any(q in clause for q in "\"“”"):

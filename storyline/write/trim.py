@@ -56,6 +56,12 @@ _NEEDS_COMPLEMENT = {"put", "place", "leave", "make", "keep", "set", "call", "na
                      "render", "find", "get", "tell", "give", "let", "consider", "deem",
                      "describe", "regard", "view", "characterize", "characterise", "label",
                      "brand", "portray"}
+# Of those, the ones whose object alone never tells the news ("puts X", "tells X",
+# "gives X"); the others need a complement only where the sentence gives one ("left
+# three dead", "named him coach", "found him guilty"): "Lohan Leaves Betty Ford Center"
+# is whole.
+_ALWAYS_COMPLEMENT = {"put", "place", "set", "tell", "give", "let", "keep"}
+_COMPLEMENTS = {"oprd", "xcomp", "ccomp", "acomp", "advcl"}
 # Verbs whose object takes an "of" + gerund charge: "Ukraine Accuses Russia of
 # Undermining Diplomacy" (without it the headline says only "Ukraine Accuses Russia").
 _OF_CHARGE = {"accuse", "suspect", "convict", "acquit", "warn", "clear", "rob", "deprive",
@@ -105,15 +111,16 @@ def _name(tok: Any) -> list[Any]:
     if tok.ent_type_ == "PERSON" and tok.ent_iob_ != "B" and tok.i + 1 < len(tok.doc) \
             and tok.doc[tok.i + 1].ent_iob_ != "I":
         return [tok]
-    parts = [c for c in tok.lefts if c.dep_ == "compound" and c.pos_ == "PROPN"
-             and c.i >= tok.i - 3]
-    if parts:  # only the contiguous run before the head
-        run = [tok]
-        for c in sorted(parts, key=lambda t: -t.i):
-            if c.i == run[0].i - 1:
-                run.insert(0, c)
-        return run
-    return [tok]
+    # the contiguous run of proper nouns before the head that modify it, or modify one
+    # that does ("Los" of "Angeles" of "Angels", "Human" of "Rights" of "Watch")
+    run = [tok]
+    doc = tok.doc
+    k = tok.i - 1
+    while k >= 0 and tok.i - k <= 3 and doc[k].dep_ == "compound" and \
+            doc[k].pos_ == "PROPN" and doc[k].head in run:
+        run.insert(0, doc[k])
+        k -= 1
+    return run
 
 
 def _noun_phrase(tok: Any, depth: int = 0) -> list[Any] | None:
@@ -237,6 +244,14 @@ def _place(verb: Any) -> list[Any] | None:
     return None
 
 
+def _from_doing(verb: Any, obj: Any) -> bool:
+    """Whether ``verb`` keeps its object from doing something ("blocked the law from
+    being used", "barred him from running"): without the gerund the headline says the
+    opposite of the news."""
+    return any(c.dep_ == "prep" and c.lower_ == "from" and c.i > obj.i
+               and any(g.dep_ == "pcomp" for g in c.children) for c in verb.rights)
+
+
 def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -> list[str] | None:
     subj = next((c for c in verb.lefts if c.dep_ in _SUBJ), None)
     if subj is None:
@@ -278,8 +293,11 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             if role is None:
                 return None
             rest = rest + role
-        elif rest is None or obj.lower_ in _VAGUE or verb.lemma_ in _NEEDS_COMPLEMENT:
-            return None
+        elif rest is None or obj.lower_ in _VAGUE or (
+                verb.lemma_ in _NEEDS_COMPLEMENT and (verb.lemma_ in _ALWAYS_COMPLEMENT or any(
+                    c.dep_ in _COMPLEMENTS and c.i > obj.i for c in verb.rights)
+                    or any(c.dep_ == "prep" and c not in rest for c in obj.rights))):
+            return None  # nor where the object lost its own phrase ("Leaves Trail" [of …])
         if verb.lemma_ in _SAY and verb.lemma_ in _REPORTING:
             claim = next((c for c in obj.rights if c.dep_ == "acl" and c.pos_ == "VERB"),
                          None)
@@ -290,6 +308,8 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
         if any(c.dep_ in ("xcomp", "ccomp", "oprd", "dative") and c.i > obj.i
                for c in verb.rights):
             return None  # "urged X [to do Y]", "would like X [to move]"
+        if _from_doing(verb, obj):
+            return None  # "prevent the law [from being used]": the news is the gerund
         if verb.lemma_ in _OF_CHARGE:
             charge = _of_gerund(verb, obj)
             if charge is None:
@@ -310,6 +330,8 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             inner = _noun_phrase(xobj) if xobj is not None else []
             if inner is None or (xobj is not None and xobj.lower_ in _VAGUE):
                 return None
+            if xobj is not None and _from_doing(xcomp, xobj):
+                return None  # "Designed to Prevent Endangered Species Act [from …]"
             if xobj is None and any(c.dep_ in ("conj", "xcomp", "ccomp") and
                                     c.pos_ in ("VERB", "AUX") for c in xcomp.rights):
                 return None  # "Decides to Try [and shed her image]": the news is cut off
@@ -346,8 +368,13 @@ def trim(doc: Any) -> str | None:
         speaker = _noun_phrase(subj) if subj is not None else None
         inner = _clause(comp, headline_tense=False,
                         budget=MAX_HEADLINE_WORDS - 1 - len(speaker or ()))
-        # A reported claim keeps who reports it, or the title would state it as fact.
-        if inner is None or not speaker or subj is None:
+        # A reported claim keeps who reports it, or the title would state it as fact;
+        # one the speaker qualifies ("had made some progress but remains one of the most
+        # repressive states") is no headline without its "but".
+        if inner is None or not speaker or subj is None or any(
+                c.dep_ == "conj" and any(w.dep_ == "cc" and w.lower_ in ("but", "yet")
+                                         for w in comp.doc[comp.i: c.i])
+                for c in comp.rights):
             return None
         verb = root.lemma_ if _plural(subj, speaker) else _third_person(root.lemma_)
         words = [t.text for t in speaker] + [verb] + inner
