@@ -150,6 +150,18 @@ def test_sentence_splitter() -> None:
                    "They lost.", "(See below.",
                    "Then more text follows here and goes on and on without end.)"]
     assert len(split_sentences("A (first. Second.\nThird) line.")) == 3
+    # nor one a tokeniser set before a batting average; a year or a capital still opens one
+    text = ("Last season Teixeira hit. 308 with 33 homers and 121 RBIs. 2008 was his best "
+            "year. 308 Fans came.")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == ["Last season Teixeira hit. 308 with 33 homers and 121 RBIs.",
+                   "2008 was his best year.", "308 Fans came."]
+    text = ("Police said Gray pointed a. 38-caliber revolver at them. An autopsy followed. "
+            "Police said a loaded. 38-caliber revolver was recovered.")
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == ["Police said Gray pointed a. 38-caliber revolver at them.",
+                   "An autopsy followed.",
+                   "Police said a loaded. 38-caliber revolver was recovered."]
 
 
 def test_lead_text_is_title_and_first_words() -> None:

@@ -345,6 +345,12 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "police said.") is None
     assert _main_clause("\"Tony was watching Wladimir's right hand all night,\" the trainer "
                         "said.") == "Tony Was Watching Wladimir's Right Hand All Night"
+    # a participle's phrase is no title ("Keeping Her on the Line"): the main clause
+    # follows; a name ending in "-ing" is no participle
+    assert _main_clause("Keeping her on the line, Leader said she told Hiller to put the "
+                        "gun down.") == "Leader Said She Told Hiller to Put the Gun Down"
+    assert _main_clause("King said he decided on Saturday to fire O'Brien, who had two "
+                        "years left.") == "King Said He Decided on Saturday to Fire O'Brien"
     # but a quotation cut at its first comma is a fragment of someone's words
     assert _main_clause("\"Beyond all the pompous declarations, there will be no real "
                         "change,\" Tadzhigul Begmedova said from Bulgaria.") is None
@@ -449,6 +455,11 @@ def test_a_snippet_cut_after_an_article_is_a_teaser() -> None:
     for whole in ("He received a grade of A.", "The results came in.",
                   "Police arrested her."):
         assert not is_teaser(whole), whole
+    # the rest of a thought begun elsewhere, opening on an ellipsis
+    for rest in ("… ok, so, the Sox have the high offer, the Angels are out.",
+                 "...and then the Nationals pulled out of the race entirely.",
+                 "\"… we will keep fighting,\" he said."):
+        assert is_teaser(rest), rest
     # "just this week," mid-sentence leaves, the comma that closes the phrase before it
     # stays; set off on both sides it goes whole
     assert strip_stale("After the fire just this week, residents gathered at the "

@@ -91,6 +91,9 @@ HEADLINES = [
      "than eight years.", "Los Angeles Angels Make Offers"),
     ("Human Rights Watch says Turkmenistan made progress.",
      "Human Rights Watch Says Turkmenistan Made Progress"),
+    # a person by surname, never by a generational suffix ("Police Say III Targeted …")
+    ("Police said Anthony LaCalamita III, 38, targeted two managers.",
+     "Police Say LaCalamita Targeted Two Managers"),
 ]
 
 NONE = [
@@ -130,6 +133,9 @@ NONE = [
     "The rule change was designed to prevent the Endangered Species Act from being used "
     "to fight global warming.",
     "A judge blocked the law from taking effect.",
+    # a measure is no place ("Johnson Hit at High Rate")
+    "LuAnn Marie Johnson was hit at such a high rate of speed that her feet came out from "
+    "under her.",
     # a claim its speaker qualifies with "but" is not told without it
     "New York-based Human Rights Watch said in an assessment last month that Turkmenistan "
     "had made \"some progress\" but \"remains... one of the most repressive and "

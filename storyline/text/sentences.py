@@ -4,7 +4,9 @@ A sentence ends at ``.``, ``!`` or ``?`` (with any closing quotes or brackets) f
 whitespace and a capital letter, digit or opening quote, or at a line break; a full stop
 after a known abbreviation ("Mr.", "Jan.", "Calif.", "U.S.", an initial) ends nothing, nor
 does one inside a bracket that closes on the same line within a few words ("a record of
-56-26 (. 683) and a spot in the Finals": a figure a tokeniser split).
+56-26 (. 683) and a spot in the Finals": a figure a tokeniser split), nor one before a
+bare three-digit figure and a lower-case word ("Teixeira hit. 308 with 33 homers") or
+after an article ("pointed a. 357 caliber gun").
 Used by temporal expressions, the writer, the verifier and the LexRank baseline.
 """
 
@@ -20,6 +22,14 @@ _ABBREV = re.compile(
     r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
     r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"
 )
+# A stop a tokeniser set apart from its decimals ("Teixeira hit. 308 with 33 homers", "a
+# loaded. 38-caliber revolver"): a sentence does not open on a bare three-digit figure and
+# a lower-case word (news style spells a number out at the start of a sentence; a year
+# has four digits), nor on a calibre.
+_SPLIT_DECIMAL = re.compile(r"\d{3}\s+[a-z]|\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b")
+# Nor after an article: a sentence never ends on "a" or "the" ("pointed a. 357 caliber
+# gun", "a. 38-caliber revolver was recovered": a calibre a tokeniser split).
+_ARTICLE_END = re.compile(r"(?:^|\s)(?:a|an|the)$")
 _BRACKET_REACH = 40  # characters after a stop within which an open bracket must close
 _SENT_END = re.compile(r"[.!?][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])|\n+")
 
@@ -44,7 +54,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             head = text[max(start, m.start() - 12):m.start()]
             if _ABBREV.search(head):
                 continue
-            if _inside_brackets(text, start, m):
+            if _inside_brackets(text, start, m) or _SPLIT_DECIMAL.match(text, m.end()) \
+                    or _ARTICLE_END.search(head):
                 continue
         end = m.start() + len(m.group(0).rstrip())
         if text[start:end].strip():

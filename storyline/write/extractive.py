@@ -250,9 +250,13 @@ def _completeness(sentence: str) -> float:
 
 # An introductory phrase or subordinate clause before a sentence's main clause:
 # "Despite renewed diplomatic efforts, ", "Although X suggests Y, ", "In recent remarks, ".
-_INTRO = re.compile(r"^(?:despite|although|though|while|after|before|as|when|since|because|"
-                    r"if|unless|in|on|at|for|with|amid|following|during|ahead of|"
-                    r"according to)\b[^,;:—–]{0,80},\s+", re.IGNORECASE)
+_INTRO = re.compile(r"^(?:(?:despite|although|though|while|after|before|as|when|since|"
+                    r"because|if|unless|in|on|at|for|with|amid|following|during|ahead of|"
+                    r"according to)\b|[A-Z][a-z]+ing\s+(?:her|him|them|it|us|the|a|an|his|"
+                    r"their|its|to|on|in|at|with|for|from|about|up|out|over|into)\b)"
+                    r"[^,;:—–]{0,80},\s+", re.IGNORECASE)
+# (the last: a participle's phrase, "Keeping her on the line, Leader said …"; never a
+# name that ends so, "King said he decided …")
 # Verbs whose "as" phrase is what they say ("described the talks as tense").
 _AS_COMPLEMENT = re.compile(r"\b(?:describ|regard|view|characteri[sz]|portray|label|brand|"
                             r"see|saw|seen|consider|treat|identif|dismiss|hail|denounc)\w*\b",

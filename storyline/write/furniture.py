@@ -85,9 +85,14 @@ def is_tip_line(sentence: str) -> bool:
 
 
 def is_teaser(sentence: str) -> bool:
-    """A sentence cut off with an ellipsis (a feed teaser, "… taking over will be")."""
+    """A sentence cut off with an ellipsis (a feed teaser, "… taking over will be"), or
+    one that opens on one: the rest of a thought begun elsewhere ("… ok, so, the Sox
+    have the high offer, the Angels are out")."""
     s = sentence.strip()
-    return bool(_TEASER_END.search(s) or _CUT_END.search(s))
+    return bool(_TEASER_END.search(s) or _CUT_END.search(s) or _CUT_START.match(s))
+
+
+_CUT_START = re.compile(r"[\"“‘'(\[]?\s*(?:…|\.\.\.)")
 
 
 def is_stale(sentence: str) -> bool:

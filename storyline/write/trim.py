@@ -110,6 +110,9 @@ def _name(tok: Any) -> list[Any]:
     person by surname, as headlines name them ("Witkoff")."""
     if tok.ent_type_ == "PERSON" and tok.ent_iob_ != "B" and tok.i + 1 < len(tok.doc) \
             and tok.doc[tok.i + 1].ent_iob_ != "I":
+        if tok.text.rstrip(".") in _SUFFIXES and tok.i > 0 and \
+                tok.doc[tok.i - 1].ent_type_ == "PERSON":
+            return [tok.doc[tok.i - 1]]  # "Anthony LaCalamita III" is LaCalamita, not III
         return [tok]
     # the contiguous run of proper nouns before the head that modify it, or modify one
     # that does ("Los" of "Angeles" of "Angels", "Human" of "Rights" of "Watch")
@@ -227,6 +230,11 @@ _WHOLE_EVENT = {"die", "collapse", "resign", "explode", "crash", "sink", "erupt"
 # Nouns of a stretch of time, which the parser does not tag as times ("closed for some
 # time" is not "Closed for Time").
 _SPANS = {"time", "times", "while", "moment", "moments", "spell", "period", "periods"}
+# Nor is a measure or a manner ("hit at such a high rate of speed", "at a cost of").
+_MEASURES = {"rate", "rates", "speed", "speeds", "pace", "level", "levels", "cost", "costs",
+             "price", "prices", "way", "manner", "risk", "odds", "scale", "degree", "extent"}
+# Generational suffixes of a person's name.
+_SUFFIXES = {"Jr", "Sr", "II", "III", "IV"}
 
 
 def _place(verb: Any) -> list[Any] | None:
@@ -234,7 +242,8 @@ def _place(verb: Any) -> list[Any] | None:
     for c in verb.rights:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in _PLACE_PREPS):
             pobj = [w for w in c.children if w.dep_ == "pobj"]
-            if not pobj or pobj[0].ent_type_ in _TIME_ENTS or pobj[0].lower_ in _SPANS or any(
+            if not pobj or pobj[0].ent_type_ in _TIME_ENTS or \
+                    pobj[0].lower_ in _SPANS | _MEASURES or any(
                     re.fullmatch(r"\d{1,2}[:.]\d\d", w.text)
                     for w in verb.doc[pobj[0].left_edge.i: pobj[0].i + 1]):
                 continue  # a time ("after 06:00 BST", "for some time"), not a place
