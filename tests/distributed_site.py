@@ -127,6 +127,7 @@ def state(engine: Engine) -> dict[str, Any]:
         live = {r.id: r.members_hash for r in conn.execute(
             select(stories.c.id, stories.c.members_hash).where(stories.c.status == "active"))}
         pages = {}
+        html_of: dict[frozenset[str], str] = {}
         stale = 0
         for r in conn.execute(select(story_summaries)):
             if r.story_id not in live or r.members_hash != live[r.story_id]:
@@ -137,8 +138,9 @@ def state(engine: Engine) -> dict[str, Any]:
                 html = html.replace(f"/articles/{aid}", f"/articles/<{url}>")
             pages[frozenset(members[r.story_id])] = (
                 r.headline, hashlib.sha256(html.encode()).hexdigest(), r.page_version)
+            html_of[frozenset(members[r.story_id])] = html
     partition = sorted(sorted(m) for sid, m in members.items() if sid in live)
-    return {"articles": arts, "partition": partition, "pages": pages,
+    return {"articles": arts, "partition": partition, "pages": pages, "html": html_of,
             "stories": len(live), "stale_pages": stale,
             "memberships": sum(len(m) for m in members.values())}
 

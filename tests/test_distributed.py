@@ -17,6 +17,7 @@ load once. Skipped on SQLite: the distributed workers need PostgreSQL.
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 import time
@@ -91,6 +92,15 @@ def in_process(tmp_path: Path, pg_server: Any, site: Site, models: Models) -> di
         engine.dispose()
 
 
+def page_diff(want: dict[str, Any], got: dict[str, Any], lines: int = 40) -> str:
+    """The first differing page's HTML, line by line (in-process -> distributed)."""
+    key = next(k for k in want["pages"] if got["pages"][k] != want["pages"][k])
+    a = want["html"][key].replace(">", ">\n").splitlines()
+    b = got["html"][key].replace(">", ">\n").splitlines()
+    diff = difflib.unified_diff(a, b, "in-process", "distributed", lineterm="", n=1)
+    return "\n".join(list(diff)[:lines]) + f"\n(versions {want['pages'][key][2]} and {got['pages'][key][2]})"
+
+
 def table_counts(engine: Engine) -> dict[str, int]:
     return {t.name: count(engine, t) for t in (articles, article_sequence, stories,
                                                  story_members, story_summaries,
@@ -130,7 +140,7 @@ def test_three_workers_give_the_in_process_stories_and_pages(
               f"{got['stories']} stories, BCubed F1 1.0 against the in-process run; "
               f"{len(want['pages']) - len(differ)} of {len(want['pages'])} pages "
               f"byte-identical (differing: stories of {differ} articles)")
-        assert not differ, "the same page for each story"
+        assert not differ, "the same page for each story:\n" + page_diff(want, got)
         # Every kind of message again: nothing changes.
         before = table_counts(engine)
         from storyline.distributed.app import TASK_OF, make_app

@@ -20,7 +20,9 @@ MIN_GROUP = 2
 
 
 def group_members(vectors: np.ndarray, cut: float = DISTANCE_CUT) -> list[list[int]]:
-    """Indices of members grouped by angle, biggest group first; singletons dropped."""
+    """Indices of members grouped by angle, biggest group first, then the one whose first
+    member comes first (members in time order give the older angle first); singletons
+    dropped."""
     if len(vectors) < MIN_STORY_SIZE:
         return []
     labels = AgglomerativeClustering(n_clusters=None, distance_threshold=cut,

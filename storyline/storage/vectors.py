@@ -4,11 +4,14 @@ content hash and model version. The caller owns the transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
 from storyline.storage.schema import article_vectors, articles, story_members
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # sorts the undated (last, by the flag first)
 
 
 def versions(conn: Connection, article_ids: Sequence[int]) -> dict[int, Any]:
@@ -78,11 +81,15 @@ def story_signals(conn: Connection, story_id: int) -> list[Any]:
 
 
 def story_titled_vectors(conn: Connection, story_id: int) -> list[Any]:
-    """``id``, ``title`` and ``dense`` of every member of a story that has vectors, by id."""
-    return list(conn.execute(
-        select(articles.c.id, articles.c.title, article_vectors.c.dense)
+    """``id``, ``title``, ``url``, ``published`` and ``dense`` of every member of a story
+    that has vectors, in time order (undated last), then by URL: an order of the articles
+    themselves, never of their ids, which differ between runs that fetch in another order
+    (sub-stories and their order follow from it)."""
+    rows = list(conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.url, articles.c.published,
+               article_vectors.c.dense)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .join(article_vectors, article_vectors.c.article_id == articles.c.id)
         .where(story_members.c.story_id == story_id)
-        .order_by(articles.c.id)
     ).all())
+    return sorted(rows, key=lambda r: (r.published is None, r.published or _NO_TIME, r.url))
