@@ -82,14 +82,17 @@ def story_signals(conn: Connection, story_id: int) -> list[Any]:
 
 def story_titled_vectors(conn: Connection, story_id: int) -> list[Any]:
     """``id``, ``title``, ``url``, ``published`` and ``dense`` of every member of a story
-    that has vectors, in time order (undated last), then by URL: an order of the articles
-    themselves, never of their ids, which differ between runs that fetch in another order
-    (sub-stories and their order follow from it)."""
+    that has vectors, in time order (undated last), then by URL and title (an imported
+    article may have neither): an order of the articles themselves, never of their ids,
+    which differ between runs that fetch in another order (sub-stories and their order
+    follow from it)."""
     rows = list(conn.execute(
         select(articles.c.id, articles.c.title, articles.c.url, articles.c.published,
                article_vectors.c.dense)
         .join(story_members, story_members.c.article_id == articles.c.id)
         .join(article_vectors, article_vectors.c.article_id == articles.c.id)
         .where(story_members.c.story_id == story_id)
+        .order_by(articles.c.id)  # the last tie-break (an article without URL or title)
     ).all())
-    return sorted(rows, key=lambda r: (r.published is None, r.published or _NO_TIME, r.url))
+    return sorted(rows, key=lambda r: (r.published is None, r.published or _NO_TIME,
+                                       r.url or "", r.title or ""))
