@@ -629,3 +629,20 @@ def test_a_dateline_in_title_case_leaves_the_sentence() -> None:
         "of Aden on Saturday.",
         "Update: The navy said two of the boats were captured and thirteen pirates held.",
         "Talks between the two delegations resumed on Wednesday morning as planned."]
+
+
+def test_a_figure_a_tokeniser_split_is_joined_again() -> None:
+    """The demo's Kraft and Staunton texts: "grabbed a. 357 Magnum", "a loaded. 38-caliber
+    revolver" show as "a .357 Magnum", "a loaded .38-caliber revolver"; a sentence end
+    before a figure stays one, and a batting average (no article, no calibre) is left."""
+    from storyline.write.extractive import _reported
+
+    assert _reported("She grabbed a. 357 Magnum and used it.") == \
+        "She grabbed a .357 Magnum and used it."
+    assert _reported("Police found a loaded. 38-caliber revolver in the car.") == \
+        "Police found a loaded .38-caliber revolver in the car."
+    assert _reported("They were armed with. 45 caliber pistols.") == \
+        "They were armed with .45 caliber pistols."
+    assert _reported("A. 22 rifle was found nearby.") == "A .22 rifle was found nearby."
+    assert _reported("It closed in May. 300 people came.") == \
+        "It closed in May. 300 people came."

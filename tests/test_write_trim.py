@@ -85,6 +85,15 @@ HEADLINES = [
      "Navy Says Crew Seized Total of 14 Rifles"),
     # "leave" needs a complement only where the sentence gives one ("left three dead")
     ("Lindsay Lohan has left the Betty Ford Center.", "Lohan Leaves Betty Ford Center"),
+    # a verdict keeps what it finds ("Found Guilty", never alone); a particle the parser
+    # took for a preposition keeps its phrase (the demo's Lohan and LaCalamita pages)
+    ("Anthony LaCalamita III was found guilty of first-degree murder and assault with "
+     "intent to murder in the shotgun slaying of 63-year-old Madeline Kafoury.",
+     "LaCalamita Found Guilty of First-Degree Murder"),
+    ("The suspect was found dead in his cell.", "Suspect Found Dead in Cell"),
+    ("Lindsay Lohan has checked out of the Betty Ford Treatment Center in Palm Springs "
+     "after completing a 30-day program, but she's not in the clear yet!",
+     "Lohan Checks Out of Betty Ford Treatment Center"),
     # a name keeps every proper noun that modifies it, directly or through another
     ("The Los Angeles Angels, Baltimore Orioles and Washington Nationals also have made "
      "offers to Teixeira, but to date none of those offers are believed to be for more "

@@ -200,17 +200,28 @@ def _sentences(article: StoryArticle) -> list[str]:
     return out
 
 
+# A calibre or decimal a tokeniser split after an article ("pointed a. 357 caliber gun",
+# "a loaded. 38-caliber revolver"): the page shows "a .357 caliber gun".
+_SPLIT_FIGURE = re.compile(r"\b([Aa]n?|[Tt]he|loaded)\. (\d{2,3})\b"
+                           r"|\b([a-z]+)\. (\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b)")
+
+
+def _joined(m: re.Match[str]) -> str:
+    word, figure = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{word} .{figure}"
+
+
 def _reported(sentence: str) -> str:
     """What of a source sentence can stand on a page: a teaser cut off with "…" its
     complete part ("…, calling his vote “disgraceful” and saying he will …" up to the
     comma), a stale relative time ("Last night, …") left out; the rest stays as it is
     (and is refused as a teaser or a stale time when nothing is left), a leading
-    connective dropped."""
+    connective dropped, a figure a tokeniser split joined again."""
     if is_teaser(sentence):
         sentence = complete_part(sentence, MIN_SENTENCE_WORDS) or sentence
     if is_stale(sentence):
         sentence = strip_stale(sentence)
-    return _without_connective(strip_aside(sentence))
+    return _without_connective(strip_aside(_SPLIT_FIGURE.sub(_joined, sentence)))
 
 
 def _without_connective(sentence: str) -> str:

@@ -233,6 +233,8 @@ _SPANS = {"time", "times", "while", "moment", "moments", "spell", "period", "per
 # Nor is a measure or a manner ("hit at such a high rate of speed", "at a cost of").
 _MEASURES = {"rate", "rates", "speed", "speeds", "pace", "level", "levels", "cost", "costs",
              "price", "prices", "way", "manner", "risk", "odds", "scale", "degree", "extent"}
+# Adverb particles of phrasal verbs, which the parser may take for prepositions.
+_PARTICLES = {"out", "off", "away", "back", "up", "down"}
 # Generational suffixes of a person's name.
 _SUFFIXES = {"Jr", "Sr", "II", "III", "IV"}
 
@@ -240,6 +242,18 @@ _SUFFIXES = {"Jr", "Sr", "II", "III", "IV"}
 def _place(verb: Any) -> list[Any] | None:
     """The first prepositional phrase of the verb that is not a time ("in Geneva")."""
     for c in verb.rights:
+        if c.dep_ == "prep" and c.lower_ in _PARTICLES and not any(
+                w.dep_ == "pobj" for w in c.children):
+            # A particle the parser took for a preposition: "checked out [of the Betty
+            # Ford Center]" is "Checks Out of Betty Ford Center".
+            inner_prep = next((w for w in c.children if w.dep_ == "prep"), None)
+            pobj = [] if inner_prep is None else [
+                w for w in inner_prep.children if w.dep_ == "pobj"]
+            inner = _noun_phrase(pobj[0]) if pobj and pobj[0].ent_type_ not in \
+                _TIME_ENTS else None
+            if inner_prep is not None and inner:
+                return [c, inner_prep] + inner
+            continue
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in _PLACE_PREPS):
             pobj = [w for w in c.children if w.dep_ == "pobj"]
             if not pobj or pobj[0].ent_type_ in _TIME_ENTS or \
@@ -294,7 +308,19 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
     if obj is not None and obj.ent_type_ in _TIME_ENTS:
         return None  # "Overturns 11th Hour": a time is no object
     if obj is not None:
-        rest = _noun_phrase(obj) if obj.pos_ != "ADJ" or obj.dep_ != "acomp" else [obj]
+        if obj.pos_ == "ADJ" and obj.dep_ in ("acomp", "oprd"):
+            # "Found Guilty of First-Degree Murder"; never a bare "Found Guilty"
+            # where the sentence says of what.
+            rest = [obj]
+            of = next((c for c in obj.rights if c.dep_ == "prep"), None)
+            if of is not None:
+                pobj = next((w for w in of.children if w.dep_ == "pobj"), None)
+                inner = _noun_phrase(pobj) if pobj is not None else None
+                if inner is None:
+                    return None
+                rest += [of] + inner
+        else:
+            rest = _noun_phrase(obj)
         if rest and any(t.text in _BREAKS for t in verb.doc[verb.i + 1: rest[0].i]):
             return None  # "supports X - undermining claims": the parse reached past a break
         if rest is not None and verb.lemma_ in _AS_VERBS:
