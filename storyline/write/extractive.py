@@ -206,6 +206,10 @@ _SPLIT_FIGURE = re.compile(r"\b([Aa]n?|[Tt]he|loaded)\. (\d{2,3})\b"
                            r"|\b([a-z]+)\. (\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b)")
 
 
+def _article_order(a: StoryArticle) -> tuple[bool, datetime | None, str, str]:
+    return (a.published is None, a.published, a.url or "", str(a.id))
+
+
 def _joined(m: re.Match[str]) -> str:
     word, figure = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
     return f"{word} .{figure}"
@@ -590,7 +594,9 @@ class ExtractiveWriter:
         (sentence, the sources whose sentences state it), what the LLM writer is given."""
         fact_lines: list[tuple[str, list[int]]] = []
         originals = [a for a in articles if a.duplicate_of is None] or list(articles)
-        originals.sort(key=lambda a: (a.published is None, a.published, str(a.id)))
+        # Sources in time order, then by URL: an order of the articles themselves (ids
+        # differ between runs that fetch in another order), the id the last tie-break.
+        originals.sort(key=_article_order)
         sources = [SourceRef(i + 1, a.id, a.outlet, a.title, a.url, a.published)
                    for i, a in enumerate(originals)]
         # A big story's candidates come from each article's first sentences (news puts
@@ -618,8 +624,7 @@ class ExtractiveWriter:
         summary.related = [
             RelatedArticle(a.id, a.outlet, a.title, a.url, a.published, index.get(a.id),
                            a.duplicate_of)
-            for a in sorted(articles, key=lambda a: (a.published is None, a.published,
-                                                     str(a.id)))]
+            for a in sorted(articles, key=_article_order)]
         linking = []
         for a in articles:  # a duplicate's links count for the source it copies
             src = index.get(a.id) or (index.get(a.duplicate_of)
