@@ -646,3 +646,26 @@ def test_a_figure_a_tokeniser_split_is_joined_again() -> None:
     assert _reported("A. 22 rifle was found nearby.") == "A .22 rifle was found nearby."
     assert _reported("It closed in May. 300 people came.") == \
         "It closed in May. 300 people came."
+
+
+def test_a_headline_that_opens_like_a_blog_post_gives_way_to_the_news() -> None:
+    """The demo's one-report stories: a title opening on an interjection or a pronoun
+    ("Well, here's something …"), or a dateline of two words ("APR 28"), is no headline:
+    a lead sentence trimmed to one tells the news; a title that tells it stays."""
+    def headline(title: str, text: str) -> str:
+        return ExtractiveWriter().write([StoryArticle(
+            id=1, title=title, text=text, outlet="Blog",
+            published=datetime(2008, 12, 5, tzinfo=UTC))]).headline
+
+    reid = ("Tara Reid has checked into Promises Treatment Center, a prominent rehab clinic "
+            "in Los Angeles. In the late 90s Reid was a pop bubblegum princess with a "
+            "starring role in the American Pie franchise.")
+    assert headline("Well, here's something that we all knew would happen eventually",
+                    reid) == "Reid Checks Into Promises Treatment Center"
+    assert headline("Oh, it's been so long since we were on the rehab beat!", reid) == \
+        "Reid Checks Into Promises Treatment Center"
+    assert headline("APR 28", "Today, Interior Secretary Ken Salazar and Commerce Secretary "
+                    "Gary Locke announced the restoration of rules under the Endangered "
+                    "Species Act.") == "Salazar and Locke Announce Restoration"
+    assert headline("Tara Reid enters rehab again", reid) == "Tara Reid enters rehab again"
+

@@ -88,6 +88,8 @@ BUDGET_SHARE = 0.3  # summary words per word of candidate text (small stories: ~
 MIN_BUDGET = 40
 FACT_POOL = 60  # the strongest facts a page chooses from
 HEADLINE_MIN_WORDS = 3  # a page headline tells the news: "Sheriff's Deputy Shot and Killed"
+LEAD_SENTENCES = 2  # of each article, trimmed to a headline where no title tells the news
+TRIMMED_HEADLINE_WORDS = 5  # such a headline names the story ("Prospect Casts Long Shadow" is none)
 CORROBORATION = 0.35  # what reporting by every outlet (rather than one) adds to a fact
 TITLE_MIN_WORDS, TITLE_MAX_WORDS = 4, 12  # a section title cut from its lead sentence
 # Nouns that name nothing in particular: never a section title alone.
@@ -541,6 +543,17 @@ _LEANING = frozenset({"cc", "mark", "prep", "advmod", "npadvmod"})
 _LEANING_WORDS = frozenset({"there", "that", "if", "and", "but", "or", "so", "because",
                             "although", "though", "yet", "still", "also", "even", "now",
                             "just", "only", "well", "oh"})
+
+
+# A blog's opening words, not a headline's: "Well, here's something …", "Oh, it's been …".
+_INTERJECTIONS = frozenset({"well", "oh", "so", "ok", "okay", "wow", "hey", "ah", "alas",
+                            "yeah", "hmm", "um"})
+
+
+def _opener(title: str) -> str:
+    """A title's first word in lower case, without punctuation or a clitic ("it's")."""
+    words = title.split(maxsplit=1)
+    return re.sub(r"['’]\w*$", "", words[0].lower().strip(",.!?:;\"“”‘’")) if words else ""
 
 
 def _stands_alone(doc: Any) -> bool:
@@ -1212,7 +1225,7 @@ class ExtractiveWriter:
             else:
                 doc = parse_one(t)
                 fits = 1 if doc is None or _stands_alone(doc) else 2
-            first = re.sub(r"['’]\w*$", "", t.split(maxsplit=1)[0].lower())
+            first = _opener(t)
             return (first in _PRONOUNS or first in _LEANING_WORDS, fits, is_stale(t)), t
 
         key, best = rank(ranked[0])
@@ -1222,6 +1235,16 @@ class ExtractiveWriter:
             mine, shown = rank(title)
             if mine < key:
                 key, best = mine, shown
+        if _opener(best) in _PRONOUNS | _INTERJECTIONS or len(best.split()) < HEADLINE_MIN_WORDS:
+            # No title opens on the news ("Well, here's something that we all knew would
+            # happen eventually", "APR 28"): a title or a lead sentence trimmed to a
+            # headline does ("Reid Checks Into Promises Treatment Center"). A title cut
+            # mid-phrase ("…") stays: its outlet's words say more than most trims.
+            leads = [t for a in originals for t in _sentences(a)[:LEAD_SENTENCES]]
+            trimmed = next((h for h in self.tagger.headlines(list(ranked) + leads)
+                            if h and len(h.split()) >= TRIMMED_HEADLINE_WORDS), None)
+            if trimmed is not None:
+                best = trimmed
         best = _named_as_written(best, [a.text for a in originals])
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
