@@ -208,13 +208,15 @@ _SPLIT_FIGURE = re.compile(r"\b([Aa]n?|[Tt]he|loaded)\. (\d{2,3})\b"
                            r"|\b([a-z]+)\. (\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b)")
 
 
-def _article_order(a: StoryArticle) -> tuple[bool, datetime | None, str, str]:
-    return (a.published is None, a.published, a.url or "", str(a.id))
-
-
 def _joined(m: re.Match[str]) -> str:
     word, figure = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
     return f"{word} .{figure}"
+
+
+def _article_order(a: StoryArticle) -> tuple[bool, datetime | None, str, str]:
+    """Time order (undated last), then by URL: an order of the articles themselves, the
+    id (which differs between runs that fetch in another order) the last tie-break."""
+    return (a.published is None, a.published, a.url or "", str(a.id))
 
 
 def _reported(sentence: str) -> str:
@@ -546,8 +548,8 @@ _LEANING_WORDS = frozenset({"there", "that", "if", "and", "but", "or", "so", "be
 
 
 # A blog's opening words, not a headline's: "Well, here's something …", "Oh, it's been …".
-_INTERJECTIONS = frozenset({"well", "oh", "so", "ok", "okay", "wow", "hey", "ah", "alas",
-                            "yeah", "hmm", "um"})
+_INTERJECTIONS = frozenset({"well", "oh", "ok", "okay", "wow", "hey", "ah", "alas", "yeah",
+                            "hmm", "um"})  # never "so" ("So far, 12 dead …")
 
 
 def _opener(title: str) -> str:
@@ -607,8 +609,6 @@ class ExtractiveWriter:
         (sentence, the sources whose sentences state it), what the LLM writer is given."""
         fact_lines: list[tuple[str, list[int]]] = []
         originals = [a for a in articles if a.duplicate_of is None] or list(articles)
-        # Sources in time order, then by URL: an order of the articles themselves (ids
-        # differ between runs that fetch in another order), the id the last tie-break.
         originals.sort(key=_article_order)
         sources = [SourceRef(i + 1, a.id, a.outlet, a.title, a.url, a.published)
                    for i, a in enumerate(originals)]
