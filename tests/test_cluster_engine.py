@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from storyline.cluster.engine import ClusterEngine, EngineConfig
 from storyline.cluster.features import FEATURES
 from storyline.cluster.model import Forest, PairModel
-from storyline.cluster.represent import ArticleRep, terms_of
+from storyline.cluster.represent import ArticleRep, TermStats, terms_of
+from storyline.cluster.state import StoryState
 from storyline.evaluate.clustering import bcubed, pairwise
 
 DIM = 16
@@ -227,20 +230,12 @@ def test_pair_features_computes_only_what_the_model_reads() -> None:
     assert again[FEATURES.index("number_known")] == 1.0
 
 
-def test_weekday_feature_counts_the_members_naming_the_articles_day() -> None:
-    """``weekday``: of the story's members that name a weekday, the share naming one the
-    article names; missing when either side names none. Members leave the counts when
-    they are split off, and a merged story carries both sides' counts."""
-    from storyline.cluster.features import pair_features
-    from storyline.cluster.represent import TermStats, terms_of
-    from storyline.cluster.state import StoryState, weekdays_of
-
-    rng = np.random.default_rng(5)
+def _story_of_leads(leads: list[str], seed: int
+                    ) -> tuple[StoryState, TermStats, Callable[[int, str], ArticleRep]]:
+    """A story of one member per lead (random vectors, the leads' terms), the term
+    statistics that saw them, and the function that makes another article of a text."""
+    rng = np.random.default_rng(seed)
     stats = TermStats()
-    leads = ["Trump asked Comey on Tuesday to drop the Flynn probe",
-             "The memo says Trump on Tuesday asked Comey to end the probe",
-             "Comey wrote a memo about the Flynn probe",  # names no day
-             "Trump denied on Thursday that he asked Comey"]
 
     def rep(i: int, text: str) -> ArticleRep:
         return ArticleRep(id=i, dense=unit(rng.normal(size=DIM)),
@@ -251,6 +246,21 @@ def test_weekday_feature_counts_the_members_naming_the_articles_day() -> None:
         r = rep(i, text)
         stats.observe(r.terms, r.entities)
         story.add(r, stats.tfidf(r.terms))
+    return story, stats, rep
+
+
+def test_weekday_feature_counts_the_members_naming_the_articles_day() -> None:
+    """``weekday``: of the story's members that name a weekday, the share naming one the
+    article names; missing when either side names none. Members leave the counts when
+    they are split off, and a merged story carries both sides' counts."""
+    from storyline.cluster.features import pair_features
+    from storyline.cluster.state import StoryState, weekdays_of
+
+    story, stats, rep = _story_of_leads([
+        "Trump asked Comey on Tuesday to drop the Flynn probe",
+        "The memo says Trump on Tuesday asked Comey to end the probe",
+        "Comey wrote a memo about the Flynn probe",  # names no day
+        "Trump denied on Thursday that he asked Comey"], seed=5)
     assert story.weekday_members == 3 and story.weekdays == {"tuesday": 2, "thursday": 1}
     col = FEATURES.index("weekday")
 
@@ -280,27 +290,16 @@ def test_year_feature_counts_the_members_whose_latest_year_is_the_articles() -> 
     latest year is within one of the article's latest; missing when either side names
     none. Split-offs and merges move the counts as they move the weekdays."""
     from storyline.cluster.features import pair_features
-    from storyline.cluster.represent import TermStats, terms_of
     from storyline.cluster.state import StoryState, year_of
 
-    rng = np.random.default_rng(7)
-    stats = TermStats()
-    leads = ["A strong earthquake jolted southern Iran on March 3, 2013",
-             "The 2013 quake near Bushehr killed 37, the worst since 2005",
-             "Rescuers searched the rubble near Bushehr",  # names no year
-             "The earthquake of 2012 had struck the same province"]
-
-    def rep(i: int, text: str) -> ArticleRep:
-        return ArticleRep(id=i, dense=unit(rng.normal(size=DIM)),
-                          title_dense=unit(rng.normal(size=DIM)), terms=dict(terms_of(text)))
-
-    assert year_of(rep(0, leads[1])) == 2013  # the latest, not the first
+    story, stats, rep = _story_of_leads([
+        "A strong earthquake jolted southern Iran on March 3, 2013",
+        "The 2013 quake near Bushehr killed 37, the worst since 2005",
+        "Rescuers searched the rubble near Bushehr",  # names no year
+        "The earthquake of 2012 had struck the same province"], seed=7)
+    assert year_of(rep(0, "The 2013 quake near Bushehr killed 37, the worst since 2005")) \
+        == 2013  # the latest, not the first
     assert year_of(rep(0, "Police found 1,200 rounds and 3000 dollars")) is None
-    story = StoryState(id=1, dim=DIM)
-    for i, text in enumerate(leads):
-        r = rep(i, text)
-        stats.observe(r.terms, r.entities)
-        story.add(r, stats.tfidf(r.terms))
     assert story.year_members == 3 and story.years == {2013: 2, 2012: 1}
     col = FEATURES.index("year")
 
