@@ -669,3 +669,19 @@ def test_a_headline_that_opens_like_a_blog_post_gives_way_to_the_news() -> None:
                     "Species Act.") == "Salazar and Locke Announce Restoration"
     assert headline("Tara Reid enters rehab again", reid) == "Tara Reid enters rehab again"
 
+
+
+def test_a_date_that_modifies_a_noun_is_no_timeline_date() -> None:
+    """The demo's Troy office shooting: "A jury on Tuesday convicted a man charged in an
+    April 2007 shooting …" is Tuesday's event (2008-04-29), not April 2007's; a sentence
+    whose only date modifies a noun ("the 2007 shooting left …") keeps it."""
+    text = ("A jury on Tuesday convicted a man charged in an April 2007 shooting at a Troy "
+            "accounting firm that left a receptionist dead and two managing partners "
+            "wounded. Prosecutors said the April 2007 shooting was planned for days before "
+            "the gunman walked into the firm.")
+    summary = ExtractiveWriter().write([StoryArticle(
+        id=1, title="Jury finds suspect in Troy office shooting guilty", text=text,
+        outlet="mlive", published=datetime(2008, 4, 30, tzinfo=UTC))])
+    dated = {(e.date, e.precision): e.text for e in summary.timeline}
+    assert dated[(date(2008, 4, 29), "day")].startswith("A jury on Tuesday convicted")
+    assert dated[(date(2007, 4, 1), "month")].startswith("Prosecutors said the April 2007")

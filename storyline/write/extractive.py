@@ -166,6 +166,9 @@ _EVENT_NOUNS = re.compile(
 
 
 # "since September": the start of a span, not the day of the sentence's event.
+# A date that modifies a noun ("an April 2007 shooting", "the 2010 rampage").
+_ATTRIBUTIVE = re.compile(r"\b(?:an?|the|its|their|his|her|this|that)\s+$", re.IGNORECASE)
+_NOUN_AFTER = re.compile(r"\s+[a-z][\w-]*\b")
 _SINCE = re.compile(r"\bsince\s+(?:early\s+|late\s+|mid-?)?$", re.IGNORECASE)
 TIMELINE_REPEAT = 0.74  # two timeline entries this alike tell one event
 
@@ -1332,11 +1335,19 @@ class ExtractiveWriter:
             text = a.text  # never the photo caption: a timeline entry is an event
             spans = split_sentences(text)
             starts = [start for start, _end in spans]
-            for m in resolve_mentions(text, anchor):
+            mentions = resolve_mentions(text, anchor)
+            per_sentence = Counter(m.sentence for m in mentions)
+            for m in mentions:
                 if a.published is None and is_relative(m.text):
                     continue
                 if _SINCE.search(text[max(m.start - 20, 0): m.start]):
                     continue  # "the fifth operation since September": a span, not the event
+                if per_sentence[m.sentence] > 1 and _ATTRIBUTIVE.search(
+                        text[max(m.start - 12, 0): m.start]) and \
+                        _NOUN_AFTER.match(text, m.end):
+                    # "A jury on Tuesday convicted a man charged in an April 2007
+                    # shooting": the date of a noun is background, Tuesday the event.
+                    continue
                 sentence = _without_connective(" ".join(m.sentence.split()))
                 if not _usable(sentence) or not_report(sentence, titles) is not None:
                     continue  # fragments, run-ons, furniture and teasers are no events
