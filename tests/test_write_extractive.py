@@ -4,7 +4,7 @@ verified citations, no boilerplate, a sorted timeline."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -685,3 +685,29 @@ def test_a_date_that_modifies_a_noun_is_no_timeline_date() -> None:
     dated = {(e.date, e.precision): e.text for e in summary.timeline}
     assert dated[(date(2008, 4, 29), "day")].startswith("A jury on Tuesday convicted")
     assert dated[(date(2007, 4, 1), "month")].startswith("Prosecutors said the April 2007")
+
+
+def test_a_timeline_event_is_told_in_a_reports_own_words() -> None:
+    """The demo's timelines: a date inside a quotation is someone's words ('"Have we
+    forgotten December 2008 and become complacent?"'), no event; a quotation said on a
+    day ('"We all have limits," he wrote the AP on Wednesday') dates it, but gives way
+    to another source's sentence of its own for that day, then the entry's first
+    citation."""
+    published = datetime(2010, 5, 5, 9, tzinfo=UTC)
+    asked = StoryArticle(
+        id=1, title="Greek riots", outlet="A", published=published,
+        text=('"Have we forgotten December 2008 and become complacent?" asked one protester '
+              "outside the parliament building in central Athens."))
+    assert not [e for e in ExtractiveWriter().write([asked]).timeline if e.date.year == 2008]
+    said = StoryArticle(id=2, title="Limits", outlet="B", published=published,
+                        text='"We all have limits," the coach wrote the AP on Tuesday.')
+    assert [(e.date, e.text[:5]) for e in ExtractiveWriter().write([said]).timeline] == [
+        (date(2010, 5, 4), '"We a')]
+    told = StoryArticle(id=3, title="Coach quits", outlet="C",
+                        published=published + timedelta(hours=3),
+                        text=("The coach of the national team resigned on Tuesday after a "
+                              "season of eleven straight defeats."))
+    entry = next(e for e in ExtractiveWriter().write([said, told]).timeline
+                 if e.date == date(2010, 5, 4))
+    assert entry.text.startswith("The coach of the national team resigned on Tuesday")
+    assert entry.citations[0] == 2  # the second source (in time order) tells it

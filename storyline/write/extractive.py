@@ -166,6 +166,11 @@ _EVENT_NOUNS = re.compile(
 
 
 # "since September": the start of a span, not the day of the sentence's event.
+def _voiced(sentence: str) -> bool:
+    """A sentence someone says or asks: it opens on a quotation mark or ends on "?"."""
+    return sentence[:1] in "\"“‘'" or sentence.rstrip("\"”’' ").endswith("?")
+
+
 # A date that modifies a noun ("an April 2007 shooting", "the 2010 rampage").
 _ATTRIBUTIVE = re.compile(r"\b(?:an?|the|its|their|his|her|this|that)\s+$", re.IGNORECASE)
 _NOUN_AFTER = re.compile(r"\s+[a-z][\w-]*\b")
@@ -1342,6 +1347,12 @@ class ExtractiveWriter:
                     continue
                 if _SINCE.search(text[max(m.start - 20, 0): m.start]):
                     continue  # "the fifth operation since September": a span, not the event
+                at = max(bisect.bisect_right(starts, m.start) - 1, 0)
+                before = text[starts[at]: m.start] if starts else ""
+                if before.count('"') % 2 or before.count("“") > before.count("”"):
+                    # A date inside a quotation is someone's words ("Have we forgotten
+                    # December 2008 …?"), not the report of an event.
+                    continue
                 if per_sentence[m.sentence] > 1 and _ATTRIBUTIVE.search(
                         text[max(m.start - 12, 0): m.start]) and \
                         _NOUN_AFTER.match(text, m.end):
@@ -1354,14 +1365,20 @@ class ExtractiveWriter:
                 key = (m.date, m.precision)
                 # The sentence with the date and its neighbours: what the source says
                 # of that day.
-                at = max(bisect.bisect_right(starts, m.start) - 1, 0)
                 near = " ".join(text[b:e] for b, e in spans[max(at - 1, 0): at + 2])
                 said = evidence.setdefault((m.date, m.precision, i + 1), [])
                 if near not in said:
                     said.append(near)
                 if key in entries:
-                    if i + 1 not in entries[key].citations:
-                        entries[key].citations.append(i + 1)
+                    entry = entries[key]
+                    if i + 1 not in entry.citations:
+                        entry.citations.append(i + 1)
+                    if _voiced(entry.text) and not _voiced(sentence):
+                        # An event is told in the report's own words: a quotation or a
+                        # question ("Have we forgotten December 2008 …?") gives way.
+                        entry.text = sentence
+                        entry.citations.remove(i + 1)
+                        entry.citations.insert(0, i + 1)
                     continue
                 entries[key] = TimelineEntry(m.date, m.precision, sentence, [i + 1])
         # A year or month already covered by a more precise entry adds nothing.
