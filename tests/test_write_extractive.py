@@ -637,15 +637,16 @@ def test_a_figure_a_tokeniser_split_is_joined_again() -> None:
     before a figure stays one, and a batting average (no article, no calibre) is left."""
     from storyline.write.extractive import _reported
 
-    assert _reported("She grabbed a. 357 Magnum and used it.") == \
-        "She grabbed a .357 Magnum and used it."
-    assert _reported("Police found a loaded. 38-caliber revolver in the car.") == \
-        "Police found a loaded .38-caliber revolver in the car."
-    assert _reported("They were armed with. 45 caliber pistols.") == \
-        "They were armed with .45 caliber pistols."
-    assert _reported("A. 22 rifle was found nearby.") == "A .22 rifle was found nearby."
-    assert _reported("It closed in May. 300 people came.") == \
-        "It closed in May. 300 people came."
+    for damaged, shown in [
+            ("She grabbed a. 357 Magnum and used it.", "She grabbed a .357 Magnum and used it."),
+            ("Police found a loaded. 38-caliber revolver in the car.",
+             "Police found a loaded .38-caliber revolver in the car."),
+            ("They were armed with. 45 caliber pistols.",
+             "They were armed with .45 caliber pistols."),
+            ("A. 22 rifle was found nearby.", "A .22 rifle was found nearby."),
+            ("It closed in May. 300 people came.", "It closed in May. 300 people came."),
+            ("He hit. 308 with 33 homers.", "He hit. 308 with 33 homers.")]:
+        assert _reported(damaged) == shown
 
 
 def test_a_headline_that_opens_like_a_blog_post_gives_way_to_the_news() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_sentences"]
+__all__ = ["CALIBRE", "split_sentences"]
 
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Inc|Co|Corp"
@@ -26,7 +26,8 @@ _ABBREV = re.compile(
 # loaded. 38-caliber revolver"): a sentence does not open on a bare three-digit figure and
 # a lower-case word (news style spells a number out at the start of a sentence; a year
 # has four digits), nor on a calibre.
-_SPLIT_DECIMAL = re.compile(r"\d{3}\s+[a-z]|\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b")
+CALIBRE = r"\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b"  # "38-caliber", "357 Magnum"
+_SPLIT_DECIMAL = re.compile(r"\d{3}\s+[a-z]|" + CALIBRE)
 # Nor after an article: a sentence never ends on "a" or "the" ("pointed a. 357 caliber
 # gun", "a. 38-caliber revolver was recovered": a calibre a tokeniser split).
 _ARTICLE_END = re.compile(r"(?:^|\s)(?:a|an|the)$")

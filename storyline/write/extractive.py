@@ -30,7 +30,7 @@ from storyline.cluster.represent import STOPWORDS
 from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
 from storyline.text.lexicon import MONTHS, WEEKDAYS, wordset
-from storyline.text.sentences import split_sentences
+from storyline.text.sentences import CALIBRE, split_sentences
 from storyline.write.factgroups import (
     Fact,
     claim_phrases,
@@ -213,7 +213,7 @@ def _sentences(article: StoryArticle) -> list[str]:
 # A calibre or decimal a tokeniser split after an article ("pointed a. 357 caliber gun",
 # "a loaded. 38-caliber revolver"): the page shows "a .357 caliber gun".
 _SPLIT_FIGURE = re.compile(r"\b([Aa]n?|[Tt]he|loaded)\. (\d{2,3})\b"
-                           r"|\b([a-z]+)\. (\d{2,3}[-\s]?(?i:caliber|calibre|magnum)\b)")
+                           r"|\b([a-z]+)\. (" + CALIBRE + ")")
 
 
 def _joined(m: re.Match[str]) -> str:
