@@ -139,6 +139,14 @@ def test_sentence_splitter() -> None:
     got = [text[a:b] for a, b in split_sentences(text)]
     assert got == ["Mr. Smith met Gov. Newsom on Jan. 5 in Calif. today.", "He left!",
                    "Did U.S. troops go?", "“Yes,” he said.", "New line here"]
+    # ranks and offices before a name ("Const. Fanning", "Dist. Atty. Steve Cooley")
+    text = ("Police surrounded the building, Const. Fanning said. This was the kind of crime "
+            "the death penalty was made for, said Dist. Atty. Steve Cooley. Det. Insp. Ray "
+            "Smith agreed.")
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Police surrounded the building, Const. Fanning said.",
+        "This was the kind of crime the death penalty was made for, said Dist. Atty. "
+        "Steve Cooley.", "Det. Insp. Ray Smith agreed."]
     assert split_sentences("   ") == []
     assert split_sentences("  One.  Two.") == [(2, 6), (8, 12)]
     # a stop in a bracket that closes a few words on ends nothing (a tokeniser's "(. 683)");

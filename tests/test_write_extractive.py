@@ -329,6 +329,12 @@ def test_connectives_leave_and_one_claim_is_told_once() -> None:
                         "territory.") is None
     assert _main_clause("Russian media sources described the talks as lasting six hours "
                         "and being highly tense.") is None
+    # the demo's Vancouver shooting: "Const. Tim Fanning Said the Man" cut the subject
+    # of what was said from its verb
+    assert _main_clause("Const. Tim Fanning said the man, who had recently lost his job at "
+                        "Tallgrass, walked into the party.") is None
+    assert _main_clause("Police said the gunman fled on foot, heading north toward the "
+                        "river.") == "Police Said the Gunman Fled on Foot"
     # a clause opening on a pronoun is no headline (the demo's Kraft shooting had "She
     # Believed They Were Spraying Chemicals", the Palin church fire "I Do Hope …"); a
     # quotation keeps its speaker, as headlines quote
@@ -583,6 +589,46 @@ def test_a_name_an_outlet_typed_in_lower_case_is_capitalised_in_the_headline() -
         "Legendary pinup queen dies"
 
 
+def test_the_headline_is_the_title_that_names_what_the_outlets_lead_with() -> None:
+    """The demo's Orozco story, two reports of one verdict, was headed "Death for
+    Orozco": with two titles each is as central as the other. The one that names what
+    both leads report (a jury ordered death for the deputy's killer) heads the page."""
+    texts = [  # each report's first six paragraphs
+        "The gang member shot Jerry Ortiz outside a Hawaiian Gardens building in "
+        "2005.\n"
+        "April 04, 2007\n"
+        "A Norwalk jury on Tuesday ordered execution for a gang member convicted "
+        "of murdering a Los Angeles County Sheriff's deputy in June 2005.\n"
+        "Deputy Luis Gerardo \"Jerry\" Ortiz, 35, was shot outside a Hawaiian "
+        "Gardens apartment building while investigating Jose Luis Orozco in "
+        "connection with another shooting.\n"
+        "Orozco, 29, was found guilty by the same jury last month of first-degree "
+        "murder with the special circumstances of murder of a police officer and "
+        "possession of a firearm by a felon.\n"
+        "\"This is the kind of person and the kind of crime that the death penalty "
+        "was made for,\" said Dist. Atty. Steve Cooley.",
+        "POSTED: 04/02/07, 9:00 PM PDT |\n"
+        "A convicted cop killer laughed Tuesday after hearing a jury's ruling "
+        "that he be put to death.\n"
+        "Jose Luis Orozco showed almost no emotion throughout the three-week "
+        "trial in which he was convicted of the 2005 murder of Los Angeles County "
+        "Sheriff's Deputy Jerry Ortiz.\n"
+        "A rare exception for the 29-year-old Hawaiian Gardens gang member was an "
+        "occasional smile for his mother when he turned in his chair to glance "
+        "back at her from time to time.\n"
+        "He will be sentenced May 3.\n"
+        "When the jury convicted him last month of the deputy's slaying, as well "
+        "as the attempted murder of another man just a few days prior to the "
+        "ambush killing of Ortiz, Orozco sat staring straight ahead, unflinching."]
+    titles = ["Deputy's killer gets death sentence", "Death for Orozco"]
+    for order in (titles, titles[::-1]):
+        articles = [StoryArticle(id=i, title=t, text=texts[titles.index(t)],
+                                 outlet=f"Outlet {i}",
+                                 published=datetime(2007, 4, 4, 9, tzinfo=UTC))
+                    for i, t in enumerate(order, 1)]
+        assert ExtractiveWriter()._headline(articles) == "Deputy's killer gets death sentence"
+
+
 def test_a_title_of_two_words_is_no_page_headline() -> None:
     """The demo's Los Angeles deputy story was headed "Deputy Sheriff", its most central
     title (its two words are in every other): a label, not news."""
@@ -629,6 +675,79 @@ def test_a_dateline_in_title_case_leaves_the_sentence() -> None:
         "of Aden on Saturday.",
         "Update: The navy said two of the boats were captured and thirteen pirates held.",
         "Talks between the two delegations resumed on Wednesday morning as planned."]
+
+
+def test_a_title_a_line_break_cut_from_its_name_goes_on_in_the_next_line() -> None:
+    """The demo's Vancouver shooting quoted '… another man," Vancouver police Const.'
+    (the extracted text broke the line after the constable's title)."""
+    from storyline.write.extractive import _sentences
+
+    text = ("\"A man who had just been let go from his job came in, shot and killed another "
+            "man,\" Vancouver police Const.\nTim Fanning told a news conference.\n"
+            "The party went on in another office down the street after the police left.")
+    assert _sentences(StoryArticle(id=1, title="", text=text)) == [
+        "\"A man who had just been let go from his job came in, shot and killed another "
+        "man,\" Vancouver police Const. Tim Fanning told a news conference.",
+        "The party went on in another office down the street after the police left."]
+
+
+def test_a_broadcasters_tag_and_a_close_set_dateline_leave_the_sentence() -> None:
+    """NeuS dev summaries opened "(CNN)Stabbings inside a rabbi's home …" and carried
+    "MINNEAPOLIS—Minnesota Gov. Tim Walz …"; a party's letter, an outlet's name inside a
+    sentence and a compound with an en dash are no dateline."""
+    from storyline.write.extractive import _sentences
+
+    cases = [
+        ("(CNN)Stabbings inside a rabbi's home marked the latest in a string of incidents.",
+         "Stabbings inside a rabbi's home marked the latest in a string of incidents."),
+        ("Washington (CNN) - Dr. Anthony Fauci told lawmakers Tuesday that testing will rise.",
+         "Dr. Anthony Fauci told lawmakers Tuesday that testing will rise."),
+        ("New York (CNN Business)Apple said on Monday that it would open its stores again.",
+         "Apple said on Monday that it would open its stores again."),
+        ("(Reuters) - Apple said on Monday that it would open its stores again next week.",
+         "Apple said on Monday that it would open its stores again next week."),
+        ("MINNEAPOLIS—Minnesota Gov. Tim Walz sent in the National Guard on Thursday night.",
+         "Minnesota Gov. Tim Walz sent in the National Guard on Thursday night."),
+        ("Joe Biden (D) Said on Monday that the bill would pass the Senate by Friday.",
+         "Joe Biden (D) Said on Monday that the bill would pass the Senate by Friday."),
+        ("The (New York) Times reported on Monday that the bill would pass by Friday.",
+         "The (New York) Times reported on Monday that the bill would pass by Friday."),
+        ("NATO–Russia ties are at their lowest point since the end of the Cold War.",
+         "NATO–Russia ties are at their lowest point since the end of the Cold War."),
+        # the demo's Gulf of Aden page: a name with its acronym, no newsroom's tag
+        ("Indian Naval Services (INS) Mysore, the Indian Naval destroyer on anti-piracy "
+         "patrol in the Gulf of Aden, rescued an Ethiopian ship, MV Gibe.",
+         "Indian Naval Services (INS) Mysore, the Indian Naval destroyer on anti-piracy "
+         "patrol in the Gulf of Aden, rescued an Ethiopian ship, MV Gibe.")]
+    for text, kept in cases:
+        assert _sentences(StoryArticle(id=1, title="", text=text)) == [kept]
+
+
+def test_a_writer_turning_to_the_reader_or_speaking_as_themself_is_no_report() -> None:
+    """A NeuS dev summary ended on an op-ed's "Note their hypocritical silence about the
+    former secretary of state's 'strategizing' with Iran."; a sentence that merely
+    opens on such a word ("Remembering …", "Considered …"), or quotes an "I", is a
+    report."""
+    from storyline.write.extractive import _usable
+
+    assert not _usable("Note their hypocritical silence about the former secretary of "
+                       "state's strategizing with Iran.")
+    assert not _usable("Make no mistake, this is the biggest tax increase in the "
+                       "history of the state.")
+    assert not _usable("Imagine if a Republican president had said any of this on camera.")
+    # the demo's Palin church fire and Hunger Games pages: a columnist's "I" and aside
+    assert not _usable("I do hope Palin's church was not torched because of her beliefs.")
+    assert not _usable("(But to state the obvious, Hunger Games' bi-gender story line "
+                       "appeals to a wider audience than Twilight.)")
+    assert _usable("\"I want you to know you did not break our family,\" Chela Ortiz "
+                   "told Orozco in a firm voice.")
+    assert not _usable("For months I have been reading the lies about our first family "
+                       "of Alaska.")
+    assert _usable("World War I veterans marched through the town centre on Sunday.")
+    assert _usable("The MY Dream yacht was seized by police off the coast of Spain.")
+    assert _usable("The U.S. and its allies said that the talks would resume next week.")
+    assert _usable("Considered a moderate, she won the seat by fewer than 400 votes in 2018.")
+    assert _usable("Remembering the victims, the mayor read out all 49 names on Sunday.")
 
 
 def test_a_figure_a_tokeniser_split_is_joined_again() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "MONTH_NAMES",
     "MONTH_NUMBERS",
     "MORE_FUNCTION_WORDS",
+    "NEWSROOM_TAGS",
     "NEWS_FILLER",
     "NUMBER_WORDS",
     "PAGE_METRIC_STOP_WORDS",
@@ -157,5 +158,12 @@ AGENCIES: dict[str, str] = {
     "wam": "WAM",
     "irna": "IRNA",
 }
+# Names a newsroom tags its datelines with besides the agencies' ("Washington (CNN) -",
+# "(CNN Business)"): broadcasters and networks.
+NEWSROOM_TAGS = frozenset({
+    "CNN", "CNN Business", "CNN Money", "CNNMoney", "CNN Politics", "CNBC", "BBC", "BBC News",
+    "NPR", "CBS", "CBS News", "NBC", "NBC News", "ABC", "ABC News", "Fox News", "UPI",
+    "MarketWatch", "Sky News", "Al Jazeera", "AP Photo", "Reuters Health",
+} | set(AGENCIES.values()))
 # The global wire services, as their names stand in a byline.
 WIRE_SERVICES = wordset("reuters ap afp")

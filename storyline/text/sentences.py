@@ -17,7 +17,8 @@ import re
 __all__ = ["CALIBRE", "split_sentences"]
 
 _ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|St|Jr|Sr|Inc|Co|Corp"
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Gens|Lt|Col|Sgt|Capt|Maj|Cpl|Pvt|Adm"
+    r"|Cmdr|Brig|Det|Insp|Supt|Const|Atty|Dist|Hon|St|Jr|Sr|Inc|Co|Corp"
     r"|Ltd|No|vs|Prof|Rev|Ft|Mt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m"
     r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
     r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"

@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from storyline.cluster.represent import STOPWORDS
 from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
-from storyline.text.lexicon import MONTHS, WEEKDAYS, wordset
+from storyline.text.lexicon import MONTHS, NEWSROOM_TAGS, WEEKDAYS, wordset
 from storyline.text.sentences import CALIBRE, split_sentences
 from storyline.write.factgroups import (
     Fact,
@@ -110,6 +110,18 @@ def _content_words(title: str) -> set[str]:
 # "Editor's note: …", "Correction: …", "UPDATE — …": the outlet speaking to its readers.
 _NOTE = re.compile(r"^(?:editor['’]?s['’]? note|note to readers|correction|clarification|"
                    r"update[d]?|disclosure|disclaimer)\s*[:—–-]", re.IGNORECASE)
+# A writer turning to the reader ("Note their hypocritical silence about …", "Make no
+# mistake: …", "Imagine if …"): an essay's voice, not a report's.
+_TO_THE_READER = re.compile(
+    r"^(?:note|consider|remember|imagine|recall|picture this|make no mistake|"
+    r"mark my words|don['’]t forget|don['’]t be fooled|let['’]s|let us)\b", re.IGNORECASE)
+# The writer speaking as themself ("I do hope Palin's church was not torched because of
+# her beliefs", "For months I have been reading the lies about our first family"): a
+# column's voice; a report quotes an "I". Not a numeral ("World War I", "Phase I").
+_FIRST_PERSON = re.compile(
+    r"(?:^|(?<=[\s,;:(—–-]))I(?:['’](?:m|ve|d|ll))?(?=\s+[a-z])"
+    r"|\b(?:[Mm]y|[Mm]ine|[Mm]yself|[Ww]e|[Oo]urs?|[Oo]urselves|me|us)\b")
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
@@ -147,7 +159,15 @@ _LABELS = ("Update", "Updated", "Note", "Editor", "Editors", "Correction", "Clar
            "Also", "Advertisement", "Listen", "Transcript", "Q", "A")
 _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{2,30}(?:,\s+[A-Z][\w .'’-]{1,30})?\s*(?:\([A-Za-z .&-]{2,30}\)\s*)?"
-    r"[:—–-]+\s+(?=[A-Z\"“‘'])"
+    # an em dash set close is a dateline too ("MINNEAPOLIS—Minnesota Gov. Tim Walz …"),
+    # an en dash a compound ("NATO–Russia ties")
+    r"(?:[:—–-]+\s+|—)(?=[A-Z\"“‘'])"
+    # a broadcaster's or agency's tag, after a place or none: "(CNN)Stabbings …",
+    # "Washington (CNN) - Dr. Anthony Fauci …", "(Reuters) - "; never a party ("(R)")
+    r"|^(?!(?:The|A|An) )(?:[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2},? )?"
+    r"\((?:" + "|".join(re.escape(t) for t in sorted(NEWSROOM_TAGS, key=len, reverse=True))
+    + r")\)"
+    r"\s*(?:[:—–-]+\s*)?(?=[A-Z\"“‘'])"
     # "New Delhi / Mumbai: An Indian warship …" (a place in title case, then a colon);
     # never a label ("Update: …", "Editor's note: …", "Watch: …")
     r"|^(?!(?:" + "|".join(_LABELS) + r")\b)[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
@@ -175,6 +195,7 @@ def _voiced(sentence: str) -> bool:
 _ATTRIBUTIVE = re.compile(r"\b(?:an?|the|its|their|his|her|this|that)\s+$", re.IGNORECASE)
 _NOUN_AFTER = re.compile(r"\s+[a-z][\w-]*\b")
 _SINCE = re.compile(r"\bsince\s+(?:early\s+|late\s+|mid-?)?$", re.IGNORECASE)
+QUIET_SENTENCES = 8  # an article's first sentences tell a word from an acronym
 TIMELINE_REPEAT = 0.74  # two timeline entries this alike tell one event
 
 
@@ -193,10 +214,23 @@ class _Cand:
     position: int  # sentence number within its article
 
 
+# A title before a name that a line break cut from it ("… another man," Vancouver police
+# Const.⏎Tim Fanning told a news conference.): the line goes on in the next one.
+_TITLE_AT_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Maj|Cpl|Det|"
+                           r"Insp|Supt|Const|Atty|Dist|Prof|Rev)\.$")
+
+
 def _sentences(article: StoryArticle) -> list[str]:
     out: list[str] = []
-    for para in article.text.split("\n"):
-        para = _DATELINE.sub("", " ".join(para.split()), count=1)
+    paras: list[str] = []
+    for line in article.text.split("\n"):
+        line = " ".join(line.split())
+        if paras and _TITLE_AT_END.search(paras[-1]) and line[:1].isupper():
+            paras[-1] += " " + line
+        else:
+            paras.append(line)
+    for para in paras:
+        para = _DATELINE.sub("", para, count=1)
         terminated = bool(re.search(r"[.!?\"”’)]$", para))
         if not para or (not terminated and len(para.split()) < 15):
             continue  # subheadings, captions and list items are not summary sentences
@@ -253,12 +287,28 @@ def _without_connective(sentence: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+def _first_person(sentence: str) -> bool:
+    """Whether the sentence, outside its quotations, speaks as "I" or "we"; an "I" after a
+    capitalised word is a numeral ("World War I veterans")."""
+    text = _QUOTED.sub("", sentence)
+    for m in _FIRST_PERSON.finditer(text):
+        if m.group(0)[0] != "I":
+            return True
+        before = text[:m.start()].split()
+        if not before or not before[-1][:1].isupper():
+            return True
+    return False
+
+
 def _usable(sentence: str) -> bool:
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
-    if _NOTE.match(sentence):  # a note to readers, not reporting
+    if _NOTE.match(sentence) or _TO_THE_READER.match(sentence) or \
+            _first_person(sentence):  # not reporting
         return False
+    if sentence.startswith("(") and sentence.rstrip(".").endswith(")"):
+        return False  # "(But to state the obvious, …)": an aside
     if sentence.endswith("?") or sentence.endswith(":") or _DANGLING.match(sentence):
         return False
     # Unbalanced quotes: a fragment of a longer quotation.
@@ -356,6 +406,8 @@ def _main_clause(sentence: str) -> str | None:
         return None  # "A Spokesman for Waitrose Said": what was said is cut off
     said = [k for k, w in enumerate(words) if w.lower() in _SAID]
     after = words[said[-1] + 1:] if said else []
+    if m and m.start() > 0 and 1 <= len(after) <= 2 and after[0].lower() in ("the", "a", "an"):
+        return None  # "Fanning Said the Man [, who …, walked in]": the verb is cut off
     if after and all(w[:1].isupper() or w[:1].isdigit() for w in after) and \
             not any(w.lower() in _WHEN for w in after):
         return None  # "Police Said Eric Allen Kirkpatrick [, 42, …]": only who, cut off
@@ -625,13 +677,14 @@ class ExtractiveWriter:
         per_article = max(MIN_PER_ARTICLE, CANDIDATE_CAP // max(len(originals), 1))
         # Titles set as text are no sentences (a first line taken as a title is one).
         titles = [a.title for a in articles if a.title and not a.title_inferred]
-        cands = [_Cand(i + 1, s, k) for i, a in enumerate(originals)
-                 for k, s in enumerate(_reported(t) for t in _sentences(a)[:per_article])
+        sentences = [_sentences(a) for a in originals]
+        cands = [_Cand(i + 1, s, k) for i, sents in enumerate(sentences)
+                 for k, s in enumerate(_reported(t) for t in sents[:per_article])
                  if _usable(s) and not_report(s, titles) is None]
         outlets = sorted({a.outlet for a in articles if a.outlet})
         updated = max((a.published for a in articles if a.published), default=None)
         summary = StorySummary(
-            headline=self._headline(originals), updated_at=updated,
+            headline=self._headline(originals, sentences), updated_at=updated,
             article_count=len(articles), outlets=outlets, sections=[], sources=sources,
             timeline=[], image=self._image(originals),
         )
@@ -1177,14 +1230,20 @@ class ExtractiveWriter:
         texts = [shown[k].most_common(1)[0][0] for k in chosen]
         return " and ".join(_title_case(t) for t in texts)
 
-    def _headline(self, originals: list[StoryArticle]) -> str:
-        """The most central title — TF-IDF cosine to the mean of the titles, IDF from the
-        story's own text — among the titles the outlets gave (a title inferred from a
-        first sentence only when none was given), outlet suffix and shouting prefix
+    def _headline(self, originals: list[StoryArticle],
+                  sentences: list[list[str]] | None = None) -> str:
+        """The most central title — TF-IDF cosine to the mean of the other titles plus
+        cosine to the mean of the articles' leads (what the outlets report first), IDF
+        from the story's own text — among the titles the outlets gave (a title inferred
+        from a first sentence only when none was given), outlet suffix and shouting prefix
         removed, shortened at a natural break to at most 90 characters; then the event's
         place added when most sources name it and the title does not. A title that a
         newer one contradicts (the story moved on) is not a candidate, nor a title of
-        fewer than three words when another has more."""
+        fewer than three words when another has more. ``sentences``: each original's
+        ``_sentences``, where the caller has them."""
+        if sentences is None:
+            sentences = [_sentences(a) for a in originals]
+        lead_texts = [" ".join(s[:LEAD_SENTENCES]) for s in sentences]
         given = [a for a in originals if a.title.strip() and not a.title_inferred]
         titled = [(_clean_title(_unshout(a.title, a.text), a.outlet), a.published)
                   for a in (given or [a for a in originals if a.title.strip()])]
@@ -1208,7 +1267,17 @@ class ExtractiveWriter:
             try:
                 tfidf.fit(titles + [a.text for a in originals])
                 m = tfidf.transform(titles).toarray()
-                order = np.argsort(-(m @ m.mean(axis=0)), kind="stable")
+                # Each title against the others (its own row, a constant, left out) and,
+                # when the outlets gave titles, against what the articles lead with: a
+                # title that names the facts most outlets open on reads as the story's
+                # headline (a title taken from a first sentence is a lead already).
+                score = np.einsum("ij,ij->i", m, (m.sum(axis=0) - m) / (len(titles) - 1))
+                lead_rows = tfidf.transform([t for t in lead_texts if t]).toarray()
+                if given and len(lead_rows):
+                    lead_rows /= np.maximum(
+                        np.linalg.norm(lead_rows, axis=1, keepdims=True), 1e-12)
+                    score += m @ lead_rows.mean(axis=0)
+                order = np.argsort(-score, kind="stable")
                 ranked = [titles[int(i)] for i in order]
             except ValueError:  # nothing but stopwords
                 pass
@@ -1248,18 +1317,19 @@ class ExtractiveWriter:
             # happen eventually", "APR 28"): a title or a lead sentence trimmed to a
             # headline does ("Reid Checks Into Promises Treatment Center"). A title cut
             # mid-phrase ("…") stays: its outlet's words say more than most trims.
-            leads = [t for a in originals for t in _sentences(a)[:LEAD_SENTENCES]]
+            leads = [t for s in sentences for t in s[:LEAD_SENTENCES]]
             trimmed = next((h for h in self.tagger.headlines(list(ranked) + leads)
                             if h and len(h.split()) >= TRIMMED_HEADLINE_WORDS), None)
             if trimmed is not None:
                 best = trimmed
         best = _named_as_written(best, [a.text for a in originals])
+        # A word set in capitals for emphasis ("3 DEAD due to Molotov cocktail") is a word.
+        best = _quiet(best, _lower_words([" ".join(s[:QUIET_SENTENCES]) for s in sentences]))
         # The place is a majority vote: a spread of at most PLACE_SAMPLE leads decides it.
         step = max(1, math.ceil(len(originals) / PLACE_SAMPLE))
-        sample = originals[::step]
-        leads = [" ".join(_sentences(a)[:3]) for a in sample]
+        leads = [" ".join(s[:3]) for s in sentences[::step]]
         places = self.tagger.places(leads)
-        return _localized(best, places, len(sample))
+        return _localized(best, places, len(leads))
 
     def merge_timeline(self, earlier: list[TimelineEntry], entries: list[TimelineEntry]
                        ) -> list[TimelineEntry]:
