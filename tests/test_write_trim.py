@@ -91,6 +91,11 @@ HEADLINES = [
      "intent to murder in the shotgun slaying of 63-year-old Madeline Kafoury.",
      "LaCalamita Found Guilty of First-Degree Murder"),
     ("The suspect was found dead in his cell.", "Suspect Found Dead in Cell"),
+    # the active verdict, a small clause (the demo's Kraft page titled a section "Hiller")
+    ("In the one-day, non-jury trial, Common Pleas Court judge Benjamin Lerner found Hiller "
+     "guilty of two counts of first-degree murder and one count of attempted murder.",
+     "Lerner Finds Hiller Guilty of Two Counts of First-Degree Murder"),
+    ("Police found the man dead in his cell.", "Police Find Man Dead in Cell"),
     ("Lindsay Lohan has checked out of the Betty Ford Treatment Center in Palm Springs "
      "after completing a 30-day program, but she's not in the clear yet!",
      "Lohan Checks Out of Betty Ford Treatment Center"),

@@ -42,7 +42,8 @@ _QUANTITY = {"hundred", "hundreds", "thousand", "thousands", "million", "million
              "dozen", "dozens", "number", "group", "series", "round", "wave", "lot",
              "part", "one", "some", "most", "all", "many", "none", "rest", "half",
              "majority", "range", "set", "end", "start", "resumption", "return", "kind",
-             "total", "pair", "couple", "handful", "score", "array", "variety", "host"}
+             "total", "pair", "couple", "handful", "score", "array", "variety", "host",
+             "count", "counts"}
 _WEAK_ADJ = {"other", "several", "many", "new", "last", "next", "few", "more", "most",
              "such", "own", "same", "various", "recent", "latest", "further", "certain",
              "possible", "potential", "so-called"}
@@ -360,7 +361,20 @@ def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -
             return None  # "Accused" of what is elsewhere
     else:
         xcomp = next((c for c in verb.rights if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
-        if xcomp is not None:
+        small = next((c for c in verb.rights if c.dep_ == "ccomp" and c.pos_ == "ADJ"
+                      and any(w.dep_ == "nsubj" for w in c.lefts)), None)
+        if small is not None and verb.lemma_ not in _REPORTING:
+            # A small clause: "found Hiller guilty of two counts of first-degree murder"
+            # -> "Lerner Finds Hiller Guilty of Two Counts of First-Degree Murder".
+            who = _noun_phrase(next(w for w in small.lefts if w.dep_ == "nsubj"))
+            of = next((c for c in small.rights if c.dep_ == "prep"), None)
+            pobj = next((w for w in of.children if w.dep_ == "pobj"), None) \
+                if of is not None else None
+            inner = _noun_phrase(pobj) if pobj is not None else None
+            if who is None or (of is not None and inner is None):
+                return None
+            rest = who + [small] + ([of] + inner if of is not None and inner else [])
+        elif xcomp is not None:
             xobj = next((c for c in xcomp.rights if c.dep_ == "dobj"), None)
             inner = _noun_phrase(xobj) if xobj is not None else []
             if inner is None or (xobj is not None and xobj.lower_ in _VAGUE):
