@@ -728,26 +728,30 @@ def test_a_writer_turning_to_the_reader_or_speaking_as_themself_is_no_report() -
     former secretary of state's 'strategizing' with Iran."; a sentence that merely
     opens on such a word ("Remembering …", "Considered …"), or quotes an "I", is a
     report."""
-    from storyline.write.extractive import _usable
+    from storyline.write.furniture import not_report
 
-    assert not _usable("Note their hypocritical silence about the former secretary of "
-                       "state's strategizing with Iran.")
-    assert not _usable("Make no mistake, this is the biggest tax increase in the "
-                       "history of the state.")
-    assert not _usable("Imagine if a Republican president had said any of this on camera.")
-    # the demo's Palin church fire and Hunger Games pages: a columnist's "I" and aside
-    assert not _usable("I do hope Palin's church was not torched because of her beliefs.")
-    assert not _usable("(But to state the obvious, Hunger Games' bi-gender story line "
-                       "appeals to a wider audience than Twilight.)")
-    assert _usable("\"I want you to know you did not break our family,\" Chela Ortiz "
-                   "told Orozco in a firm voice.")
-    assert not _usable("For months I have been reading the lies about our first family "
-                       "of Alaska.")
-    assert _usable("World War I veterans marched through the town centre on Sunday.")
-    assert _usable("The MY Dream yacht was seized by police off the coast of Spain.")
-    assert _usable("The U.S. and its allies said that the talks would resume next week.")
-    assert _usable("Considered a moderate, she won the seat by fewer than 400 votes in 2018.")
-    assert _usable("Remembering the victims, the mayor read out all 49 names on Sunday.")
+    for column in [
+            "Note their hypocritical silence about the former secretary of state's "
+            "strategizing with Iran.",
+            "Make no mistake, this is the biggest tax increase in the history of the state.",
+            "Imagine if a Republican president had said any of this on camera.",
+            # the demo's Palin church fire and Hunger Games pages: a columnist's "I", a
+            # "we", an aside
+            "I do hope Palin's church was not torched because of her beliefs.",
+            "For months I have been reading the lies about our first family of Alaska.",
+            "Of course, we still have yet to hear from the Red Sox -- or even the Yankees.",
+            "(But to state the obvious, Hunger Games' bi-gender story line appeals to a "
+            "wider audience than Twilight.)"]:
+        assert not_report(column) == "column voice", column
+    for report in [
+            "\"I want you to know you did not break our family,\" Chela Ortiz told Orozco "
+            "in a firm voice.",
+            "World War I veterans marched through the town centre on Sunday.",
+            "The MY Dream yacht was seized by police off the coast of Spain.",
+            "The U.S. and its allies said that the talks would resume next week.",
+            "Considered a moderate, she won the seat by fewer than 400 votes in 2018.",
+            "Remembering the victims, the mayor read out all 49 names on Sunday."]:
+        assert not_report(report) is None, report
 
 
 def test_a_figure_a_tokeniser_split_is_joined_again() -> None:

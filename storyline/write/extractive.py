@@ -110,18 +110,6 @@ def _content_words(title: str) -> set[str]:
 # "Editor's note: …", "Correction: …", "UPDATE — …": the outlet speaking to its readers.
 _NOTE = re.compile(r"^(?:editor['’]?s['’]? note|note to readers|correction|clarification|"
                    r"update[d]?|disclosure|disclaimer)\s*[:—–-]", re.IGNORECASE)
-# A writer turning to the reader ("Note their hypocritical silence about …", "Make no
-# mistake: …", "Imagine if …"): an essay's voice, not a report's.
-_TO_THE_READER = re.compile(
-    r"^(?:note|consider|remember|imagine|recall|picture this|make no mistake|"
-    r"mark my words|don['’]t forget|don['’]t be fooled|let['’]s|let us)\b", re.IGNORECASE)
-# The writer speaking as themself ("I do hope Palin's church was not torched because of
-# her beliefs", "For months I have been reading the lies about our first family"): a
-# column's voice; a report quotes an "I". Not a numeral ("World War I", "Phase I").
-_FIRST_PERSON = re.compile(
-    r"(?:^|(?<=[\s,;:(—–-]))I(?:['’](?:m|ve|d|ll))?(?=\s+[a-z])"
-    r"|\b(?:[Mm]y|[Mm]ine|[Mm]yself|[Ww]e|[Oo]urs?|[Oo]urselves|me|us)\b")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
 # Sentences that lean on context they do not carry read badly out of place.
 _DANGLING = re.compile(
     r"^(?:but|and|or|so|also|however|meanwhile|still|yet|he|she|they|it|this|that|these|"
@@ -287,28 +275,12 @@ def _without_connective(sentence: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
-def _first_person(sentence: str) -> bool:
-    """Whether the sentence, outside its quotations, speaks as "I" or "we"; an "I" after a
-    capitalised word is a numeral ("World War I veterans")."""
-    text = _QUOTED.sub("", sentence)
-    for m in _FIRST_PERSON.finditer(text):
-        if m.group(0)[0] != "I":
-            return True
-        before = text[:m.start()].split()
-        if not before or not before[-1][:1].isupper():
-            return True
-    return False
-
-
 def _usable(sentence: str) -> bool:
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
-    if _NOTE.match(sentence) or _TO_THE_READER.match(sentence) or \
-            _first_person(sentence):  # not reporting
+    if _NOTE.match(sentence):  # a note to readers, not reporting
         return False
-    if sentence.startswith("(") and sentence.rstrip(".").endswith(")"):
-        return False  # "(But to state the obvious, …)": an aside
     if sentence.endswith("?") or sentence.endswith(":") or _DANGLING.match(sentence):
         return False
     # Unbalanced quotes: a fragment of a longer quotation.

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 
 from storyline.text.lexicon import wordset
 
-__all__ = ["complete_part", "is_advice", "is_furniture", "is_headline", "is_stale", "is_teaser",
-           "is_tip_line", "not_report", "strip_aside", "strip_stale"]
+__all__ = ["complete_part", "is_advice", "is_column", "is_furniture", "is_headline", "is_stale",
+           "is_teaser", "is_tip_line", "not_report", "strip_aside", "strip_stale"]
 
 _FURNITURE = re.compile(
     r"(?:posted in|posted by|on behalf of|click here|subscribe|sign up|newsletter|"
@@ -56,6 +56,16 @@ _STALE = re.compile(
 # obtain compensation"): advice or a sales pitch, not a report of the event.
 _YOU = re.compile(r"\b(?:you|your|yours|yourself|you['’](?:re|ve|ll|d))\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’(?!\w)")
+# A column's voice rather than a report's: the writer speaking as themself ("I do hope
+# Palin's church was not torched because of her beliefs", "For months I have been reading
+# the lies about our first family"; a report quotes an "I"), turning to the reader
+# ("Note their hypocritical silence about …", "Make no mistake: …") or aside in brackets.
+_FIRST_PERSON = re.compile(
+    r"(?:^|(?<=[\s,;:(—–-]))I(?:['’](?:m|ve|d|ll))?(?=\s+[a-z])"
+    r"|\b(?:[Mm]y|[Mm]ine|[Mm]yself|[Ww]e|[Oo]urs?|[Oo]urselves|me|us)\b")
+_TO_THE_READER = re.compile(
+    r"^(?:note|consider|remember|imagine|recall|picture this|make no mistake|"
+    r"mark my words|don['’]t forget|don['’]t be fooled|let['’]s|let us)\b", re.IGNORECASE)
 # The stale times that are adverbs, and so can leave a sentence without breaking it
 # ("Police this morning arrested a man" -> "Police arrested a man"). Not "just last week"
 # or "just last month": it dates what the sentence tells days before the report, often
@@ -105,6 +115,24 @@ def is_advice(sentence: str) -> bool:
     attorney or …, there are ways to make sure you get the financial help you need"):
     a law firm's advice, a how-to, a pitch; reports speak of others."""
     return bool(_YOU.search(_QUOTED.sub(" ", sentence)))
+
+
+def is_column(sentence: str) -> bool:
+    """A columnist's voice: "I", "we" or "our" outside the sentence's quotations (an "I"
+    after a capitalised word is a numeral: "World War I veterans"), a turn to the reader
+    ("Note …", "Imagine if …"), or a sentence wholly in brackets ("(But to state the
+    obvious, …)")."""
+    s = sentence.strip()
+    if _TO_THE_READER.match(s) or (s.startswith("(") and s.rstrip(".").endswith(")")):
+        return True
+    text = _QUOTED.sub("", s)
+    for m in _FIRST_PERSON.finditer(text):
+        if m.group(0)[0] != "I":
+            return True
+        before = text[:m.start()].split()
+        if not before or not before[-1][:1].isupper():
+            return True
+    return False
 
 
 # A writer's aside in brackets, an interjection rather than a fact: "(uh huh)", "(sigh)",
@@ -210,6 +238,8 @@ def not_report(sentence: str, titles: Iterable[str] = ()) -> str | None:
         return "teaser"
     if is_advice(sentence):
         return "advice"
+    if is_column(sentence):
+        return "column voice"
     if is_stale(sentence):
         return "stale time"
     if is_headline(sentence, titles):

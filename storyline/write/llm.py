@@ -90,7 +90,8 @@ def build_messages(originals: list[StoryArticle],
     numbered sentences."""
     if facts:
         return _fact_messages(originals, facts)
-    per_source = [[s for s in _sentences(a) if _usable(s)] for a in originals]
+    per_source = [[s for s in _sentences(a) if _usable(s) and not_report(s) is None]
+                  for a in originals]
     taken: list[list[int]] = [[] for _ in originals]  # sentence numbers kept per source
     budget = MAX_PROMPT_WORDS - sum(len(a.title.split()) + 4 for a in originals)
     open_sources = set(range(len(originals)))
