@@ -47,6 +47,7 @@ _TIP = re.compile(
 _STALE = re.compile(
     r"\b(?:this (?:morning|afternoon|evening)(?:['’]s)?|tonight(?:['’]s)?|"
     r"last night(?:['’]s)?|yesterday(?:['’]s)?|earlier today|later today|"
+    r"(?:last|this|next) (?:week|weekend|month)['’]s|"
     r"earlier this (?:morning|afternoon|"
     r"evening)|just (?:last|this) (?:week|month)|right now|at (?:the time of|press) time|"
     r"as of this writing|at this hour|a (?:few|couple of) (?:hours|minutes) ago|"
