@@ -96,6 +96,12 @@ HEADLINES = [
      "guilty of two counts of first-degree murder and one count of attempted murder.",
      "Lerner Finds Hiller Guilty of Two Counts of First-Degree Murder"),
     ("Police found the man dead in his cell.", "Police Find Man Dead in Cell"),
+    # a verb the parser gave two subjects takes the nearer (the demo's Vancouver page had
+    # "Fanning Allege Opens Fire" from an outlet's "Constable Tim Fanning allege the … man
+    # … opened fire")
+    ("Constable Tim Fanning allege the recently-fired man, Eric Allen Kirkpatrick, 61, "
+     "opened fire at a Vancouver office Friday, killing Benjamin David Banky, 40.",
+     "Recently-Fired Man Opens Fire"),
     ("Lindsay Lohan has checked out of the Betty Ford Treatment Center in Palm Springs "
      "after completing a 30-day program, but she's not in the clear yet!",
      "Lohan Checks Out of Betty Ford Treatment Center"),

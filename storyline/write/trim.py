@@ -277,9 +277,13 @@ def _from_doing(verb: Any, obj: Any) -> bool:
 
 
 def _clause(verb: Any, headline_tense: bool, budget: int = MAX_HEADLINE_WORDS) -> list[str] | None:
-    subj = next((c for c in verb.lefts if c.dep_ in _SUBJ), None)
-    if subj is None:
+    subjects = [c for c in verb.lefts if c.dep_ in _SUBJ]
+    if not subjects:
         return None
+    # Two subjects are a parse gone wrong ("Constable Tim Fanning allege the … man …
+    # opened fire", "the … love story and blockbuster success the first film … was
+    # released"): the one next to the verb is its subject.
+    subj = subjects[-1]
     subject = _noun_phrase(subj)
     if not subject or subj.pos_ == "NUM" or (len(subject) == 1 and subj.text.isupper()
                                             and len(subj.text) > 3):
