@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CALIBRE", "split_sentences"]
+__all__ = ["CALIBRE", "NAME_TITLES", "split_sentences"]
 
+# Titles and ranks that stand before a name ("Const. Tim Fanning", "Dist. Atty. Steve
+# Cooley"): abbreviations that end no sentence, as alternatives of a pattern.
+NAME_TITLES = (r"Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Gens|Lt|Col|Sgt|Capt|Maj|Cpl|Pvt|Adm"
+               r"|Cmdr|Brig|Det|Insp|Supt|Const|Atty|Dist|Hon|Prof|Rev")
 _ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Gens|Lt|Col|Sgt|Capt|Maj|Cpl|Pvt|Adm"
-    r"|Cmdr|Brig|Det|Insp|Supt|Const|Atty|Dist|Hon|St|Jr|Sr|Inc|Co|Corp"
-    r"|Ltd|No|vs|Prof|Rev|Ft|Mt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m"
+    r"(?:\b(?:" + NAME_TITLES + r"|St|Jr|Sr|Inc|Co|Corp"
+    r"|Ltd|No|vs|Ft|Mt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m"
     r"|approx|est|Calif|Conn|Penn|Mass|Fla|Ga|Ill|Mich|Minn|Mo|Wash|Ariz|Colo|Tenn|Va|Wis"
     r"|Ky|La|Md|Nev|Okla|Ore|Pa|Tex)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])$"
 )

@@ -30,7 +30,7 @@ from storyline.cluster.represent import STOPWORDS
 from storyline.nlp.encoder import Embedder
 from storyline.nlp.temporal import is_relative, resolve_mentions
 from storyline.text.lexicon import MONTHS, NEWSROOM_TAGS, WEEKDAYS, wordset
-from storyline.text.sentences import CALIBRE, split_sentences
+from storyline.text.sentences import CALIBRE, NAME_TITLES, split_sentences
 from storyline.write.factgroups import (
     Fact,
     claim_phrases,
@@ -204,8 +204,7 @@ class _Cand:
 
 # A title before a name that a line break cut from it ("… another man," Vancouver police
 # Const.⏎Tim Fanning told a news conference.): the line goes on in the next one.
-_TITLE_AT_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Maj|Cpl|Det|"
-                           r"Insp|Supt|Const|Atty|Dist|Prof|Rev)\.$")
+_TITLE_AT_END = re.compile(r"\b(?:" + NAME_TITLES + r")\.$")
 
 
 def _sentences(article: StoryArticle) -> list[str]:
@@ -1244,8 +1243,9 @@ class ExtractiveWriter:
                 # title that names the facts most outlets open on reads as the story's
                 # headline (a title taken from a first sentence is a lead already).
                 score = np.einsum("ij,ij->i", m, (m.sum(axis=0) - m) / (len(titles) - 1))
-                lead_rows = tfidf.transform([t for t in lead_texts if t]).toarray()
-                if given and len(lead_rows):
+                opening = [t for t in lead_texts if t]
+                if given and opening:
+                    lead_rows = tfidf.transform(opening).toarray()
                     lead_rows /= np.maximum(
                         np.linalg.norm(lead_rows, axis=1, keepdims=True), 1e-12)
                     score += m @ lead_rows.mean(axis=0)
